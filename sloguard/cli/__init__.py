@@ -1,0 +1,40 @@
+"""The `sloguard` command line (DESIGN.md section 5).
+
+Every command prints a short human summary. Exit codes: 0 all SLOs met and no P0/P1 failure,
+1 a check or SLO failed, 2 a usage, config or spec error, printed as one line with its fix.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sloguard.errors import UsageError
+
+from .platform import platform_app
+
+app = typer.Typer(
+    name="sloguard",
+    help="Synthetic testing and load validation for the ATOM platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(platform_app, name="platform")
+
+
+def fail_usage(message: str) -> None:
+    """Print a usage error as one line and exit 2."""
+    typer.echo(f"sloguard: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def main() -> None:
+    try:
+        app()
+    except UsageError as exc:
+        typer.echo(f"sloguard: error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
