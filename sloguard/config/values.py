@@ -1,0 +1,174 @@
+"""Value types of `sloguard.yaml`: durations, cron schedules, URLs, integration names, and redaction."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from croniter import croniter
+from pydantic import BeforeValidator, PlainSerializer, SecretStr
+
+REFERENCE_BASE_URL = "http://127.0.0.1:8400"
+REFERENCE_REDIRECT_URI = "http://127.0.0.1:8765/callback"
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+# ---------------------------------------------------------------- value types
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: Any) -> float:
+    """'90s', '5m', '1h30m', '2d' or a number of seconds → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '30s', '5m' or '2h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace(" ", "")
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _DURATION_PART.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise ValueError(
+                    f"'{value}' is not a duration: expected a number with a unit, such as '30s', '5m', "
+                    "'2h', '1h30m' or '1d'"
+                ) from None
+            seconds = sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+    else:
+        raise ValueError("expected a duration such as '30s', '5m' or '2h'")
+    if seconds <= 0:
+        raise ValueError("a duration must be greater than 0")
+    return seconds
+
+
+def validate_cron(value: Any) -> str:
+    """A standard 5-field cron expression (minute hour day-of-month month day-of-week)."""
+    if not isinstance(value, str):
+        raise ValueError("expected a cron expression such as '0 3 * * *'")
+    text = " ".join(value.split())
+    if len(text.split(" ")) != 5 or not croniter.is_valid(text):
+        raise ValueError(
+            f"'{value}' is not a cron expression: expected 5 fields (minute hour day month weekday), "
+            "such as '0 3 * * *' or '0 2 * * SUN'"
+        )
+    return text
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Cron = Annotated[str, BeforeValidator(validate_cron)]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Run every `every_s` seconds, or at the times of `cron`; `text` is what the file said."""
+
+    text: str
+    every_s: float | None = None
+    cron: str | None = None
+
+
+def _parse_schedule(value: Any) -> Schedule:
+    if isinstance(value, Schedule):
+        return value
+    try:
+        if isinstance(value, str) and len(value.split()) > 1:
+            return Schedule(text=value, cron=validate_cron(value))
+        return Schedule(text=str(value), every_s=parse_duration(value))
+    except ValueError:
+        raise ValueError(
+            f"'{value}' is not a schedule: expected an interval such as '15m' or '1h', or a 5-field "
+            "cron expression such as '0 3 * * *'"
+        ) from None
+
+
+ScheduleValue = Annotated[
+    Schedule, BeforeValidator(_parse_schedule), PlainSerializer(lambda s: s.text, return_type=str)
+]
+
+
+def as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str | int) and not isinstance(value, bool) else value
+
+
+def as_pair(value: Any) -> Any:
+    return [value, value] if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def http_url(value: str, what: str = "URL") -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// {what}")
+    return value
+
+
+def is_loopback(url: str) -> bool:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def integration_key(name: str) -> str:
+    """One spelling for an integration: 'Microsoft Teams', 'microsoft_teams' → 'microsoft-teams'."""
+    return re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
+
+
+# ---------------------------------------------------------------- redaction
+
+REDACTED = "***"
+_SENSITIVE_HEADER = re.compile(r"authorization|cookie|api[-_]?key|token|secret|signature", re.I)
+
+
+def _redact_url(url: str) -> str:
+    """Keep scheme and host so a reader knows where it points; drop the path/query tokens."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return REDACTED
+    if parts.scheme and parts.hostname:
+        return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/{REDACTED}"
+    return REDACTED
+
+
+def _strip_userinfo(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:{REDACTED}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """A JSON-able copy of a model dump with every secret replaced by '***'."""
+    if isinstance(value, SecretStr):
+        secret = value.get_secret_value()
+        return _redact_url(secret) if key.endswith("url") else REDACTED
+    if isinstance(value, dict):
+        if key == "headers":
+            return {k: REDACTED if _SENSITIVE_HEADER.search(str(k)) else v for k, v in value.items()}
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v, key) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Schedule):
+        return value.text
+    if isinstance(value, str) and "@" in value and "://" in value:
+        return _strip_userinfo(value)
+    return value
