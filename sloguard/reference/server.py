@@ -113,6 +113,7 @@ def settings_from_env() -> PlatformSettings:
     data = json.loads(os.environ[SETTINGS_ENV])
     faults = parse(data.pop("faults"))
     data["db_path"] = Path(data["db_path"])
+    data["other_audiences"] = tuple(data["other_audiences"])
     return PlatformSettings(**data, faults=faults)
 
 

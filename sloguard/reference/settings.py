@@ -15,6 +15,9 @@ class PlatformSettings:
     tls: bool = False
     db_path: Path = Path(".sloguard/platform.sqlite3")
     audience: str = "atom-api"
+    # Other APIs this authorization server issues tokens for (RFC 8707 `resource`); the ATOM API must
+    # refuse them, which is what the suite's wrong-audience check verifies.
+    other_audiences: tuple[str, ...] = ("atom-analytics",)
     access_token_ttl_s: int = 900
     refresh_token_ttl_s: int = 86_400
     short_token_ttl_s: int = 2  # the `sloguard-short` client's tokens, for expired-token checks

@@ -88,6 +88,7 @@ class TokenEndpoint:
                 scope=scope,
                 tenant=client.tenant or "",
                 ttl_s=self.ttl_for(client),
+                audience=self._audience(form.get("resource")),
             )
             return self._response(client, minted.token, scope)
         if grant == "password":
@@ -117,6 +118,15 @@ class TokenEndpoint:
             None,
             refresh_scope=refresh.scope,
         )
+
+    def _audience(self, resource: str | None) -> str | None:
+        """RFC 8707 resource indicator: a token for another API this server also issues for."""
+        if not resource:
+            return None
+        allowed = (self._tokens.audience, *self._settings.other_audiences)
+        if resource not in allowed:
+            raise OAuthError("invalid_target", f"resource must be one of: {', '.join(allowed)}")
+        return resource
 
     def _password(self, client: Client, form: Mapping[str, str]) -> dict[str, Any]:
         username, password = _required(form, "username"), _required(form, "password")

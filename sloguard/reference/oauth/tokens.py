@@ -69,13 +69,15 @@ class AccessTokens:
     def audience(self) -> str:
         return self._settings.audience
 
-    def mint(self, *, sub: str, client_id: str, scope: str, tenant: str, ttl_s: int) -> Minted:
+    def mint(
+        self, *, sub: str, client_id: str, scope: str, tenant: str, ttl_s: int, audience: str | None = None
+    ) -> Minted:
         key = self._keys.active()
         now = int(time.time())
         jti = secrets.token_urlsafe(16)
         claims = {
             "iss": self.issuer,
-            "aud": self.audience,
+            "aud": audience or self.audience,
             "sub": sub,
             "client_id": client_id,
             "scope": scope,
