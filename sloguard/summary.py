@@ -166,6 +166,7 @@ def build_summary(
     coverage: Any = None,
     extra_alerts: Iterable[SummaryAlert | BurnRateAlert] = (),
     slos: Iterable[SLOResult] | None = None,
+    fail_on: Severity | str = Severity.P1,
 ) -> dict[str, Any]:
     """The summary.json document (DESIGN.md §5), already redacted.
 
@@ -174,7 +175,8 @@ def build_summary(
     evaluated its SLOs itself (e.g. over a tally with more requests than results) passes ``slos``
     instead: scope "overall" goes to ``slos``, any other scope to ``integration_slos``.
     ``coverage`` is anything `Coverage.from_any` takes; ``extra_alerts`` carries alerts decided
-    elsewhere, e.g. burn-rate alerts from history.
+    elsewhere, e.g. burn-rate alerts from history. ``fail_on`` is the least severe failure that
+    fails the verdict (P1 by default: P2/P3 are listed only).
     """
     items = list(results)
     overall_target = SLOTarget.from_any(slo) if slo is not None else SLOTarget()
@@ -203,7 +205,8 @@ def build_summary(
         alerts.append(SummaryAlert(Rule.CHECK_ERROR.severity, Rule.CHECK_ERROR, reason))
     alerts.sort(key=lambda a: a.severity.rank)
 
-    failing = any(a.severity.fails_verdict for a in alerts)
+    threshold = Severity.parse(fail_on)
+    failing = any(a.severity.at_least(threshold) for a in alerts)
     budget = (
         ErrorBudget.from_tally(overall_tally, overall_target.availability).to_dict()
         if overall_target.availability is not None

@@ -12,6 +12,8 @@ import typer
 
 from sloguard.errors import UsageError
 
+from .check import catalog, check
+from .demo import demo
 from .platform import platform_app
 
 app = typer.Typer(
@@ -22,6 +24,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(platform_app, name="platform")
+app.command("check")(check)
+app.command("catalog")(catalog)
+app.command("demo")(demo)
 
 
 def fail_usage(message: str) -> None:

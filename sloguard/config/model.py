@@ -327,13 +327,16 @@ class SyncPair(_Model):
 
 class ChecksConfig(_Model):
     retries: int = Field(default=1, ge=0, le=10)
-    concurrency: int = Field(default=32, ge=1, le=1024)
+    concurrency: int = Field(default=64, ge=1, le=1024)
     timeout_s: float = Field(default=30.0, gt=0)
     sync_timeout_s: float = Field(default=10.0, gt=0)
     rate_limit_warn: float = Field(default=0.8, gt=0, le=1)
     tls_expiry_warn_days: int = Field(default=30, ge=0)
     read_only: bool = False
     sync: list[SyncPair] = Field(default_factory=lambda: [SyncPair(source="jira", target="slack")])
+    # The least severe failure that fails a run (exit 1). P2 by default, so an expiring certificate
+    # gates a release; P3 (cosmetic contract findings) never does unless set here.
+    fail_on: Literal["P0", "P1", "P2", "P3"] = "P2"
 
 
 # ---------------------------------------------------------------- alerts

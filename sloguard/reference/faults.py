@@ -87,7 +87,7 @@ class Latency:
     ms: float
     longtail: bool = False
 
-    def sample_s(self, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+    def sample_s(self, rng: random.Random = random._inst) -> float:
         if not self.longtail:
             return self.ms / 1000.0
         # 95% of calls near the median, 5% ten times slower: a long tail that moves p99, not p50.

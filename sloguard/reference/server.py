@@ -65,11 +65,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def self_signed_certificate(host: str, days_left: int, directory: Path) -> tuple[Path, Path]:
     """A certificate for ``host`` that expires in ``days_left`` days (negative: already expired)."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)

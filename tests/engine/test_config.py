@@ -67,7 +67,7 @@ def test_no_file_targets_the_reference_platform(tmp_path: Path, monkeypatch: pyt
     assert config.issuer == "http://127.0.0.1:8400"
     slo = config.slos.default
     assert (slo.latency_p95_ms, slo.error_rate, slo.availability, slo.network_ms) == (500, 0.01, 0.999, 100)
-    assert (config.checks.retries, config.checks.concurrency, config.checks.rate_limit_warn) == (1, 32, 0.8)
+    assert (config.checks.retries, config.checks.concurrency, config.checks.rate_limit_warn) == (1, 64, 0.8)
     assert config.checks.tls_expiry_warn_days == 30
     assert config.allows_side_effects and config.allows_load
     assert config.reports.dir == Path("reports")

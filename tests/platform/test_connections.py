@@ -36,7 +36,7 @@ async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sem: 
 def test_ten_thousand_keep_alive_connections(platform_factory) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < CONNECTIONS + 500:
-        pytest.fail(f"the hard open-file limit is {hard}; the test needs {CONNECTIONS + 500} (raise it with ulimit -Hn)")
+        pytest.fail(f"the hard open-file limit is {hard}; the test needs {CONNECTIONS + 500} (ulimit -Hn)")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, CONNECTIONS + 500), hard))
     server = platform_factory()
 

@@ -111,7 +111,7 @@ def latency_buckets(api: httpx.Client, route: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for line in api.get("/metrics").text.splitlines():
         if line.startswith("atom_http_request_duration_seconds_bucket{") and f'route="{route}"' in line \
-                and 'status="200"' in line:
+                and 'method="GET"' in line:
             le = line.split('le="', 1)[1].split('"', 1)[0]
             out[le] = float(line.rsplit(" ", 1)[1])
     return out

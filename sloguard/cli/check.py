@@ -1,0 +1,102 @@
+"""`sloguard check ...` and `sloguard catalog`: the synthetic suite from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sloguard.errors import UsageError
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="sloguard.yaml (default: ./sloguard.yaml)")]
+TargetOpt = Annotated[str | None, typer.Option("--target", help="Base URL of the platform (overrides the config).")]
+ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Never create, change or delete data.")]
+
+SUITES = ("synthetics", "contracts", "all")
+
+
+def find_suite(name: str, given: Path | None) -> Path:
+    """The suite folder: --suite, else ./<name>, else the one beside the installed engine."""
+    import sloguard
+
+    candidates = [given] if given else [Path.cwd() / name, Path(sloguard.__file__).resolve().parent.parent / name]
+    for path in candidates:
+        if path is not None and (path / "conftest.py").is_file():
+            return path
+    where = given or f"./{name}"
+    raise UsageError(f"no {name} suite at {where}: run from the sloguard checkout or pass --suite DIR")
+
+
+def run_synthetics(
+    config: Path | None, target: str | None, read_only: bool, *, suite: Path | None = None,
+    keyword: str | None = None, quiet: bool = True, extra: list[str] | None = None,
+) -> tuple[int, dict[str, object] | None]:
+    """Plan (exit 2 on bad input), then run the suite under pytest; returns (exit code, summary)."""
+    import pytest
+
+    from sloguard.synthetics import plugin
+    from sloguard.synthetics.session import open_session
+
+    session = open_session(config, target=target, read_only=read_only)
+    suite_dir = find_suite("synthetics", suite)
+    reports = session.reports_dir
+    reports.mkdir(parents=True, exist_ok=True)
+    args = [str(suite_dir), "-p", "no:cacheprovider", "--rootdir", str(suite_dir),
+            "--alluredir", str(reports / "allure-results"), "--clean-alluredir",
+            "--junitxml", str(reports / "junit.xml"), "-o", "junit_family=xunit2", "--no-header",
+            "-W", "ignore::DeprecationWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args += ["-q"] if quiet else []
+    args += ["-k", keyword] if keyword else []
+    args += extra or []
+    plugin.PRESET_SESSION = session
+    try:
+        code = int(pytest.main(args))
+    finally:
+        plugin.PRESET_SESSION = None
+    summary_path = reports / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+    if code == 5:
+        raise UsageError(f"no check matched{f' -k {keyword!r}' if keyword else ''}; see `sloguard catalog`")
+    if code not in (0, 1):
+        raise UsageError(f"pytest stopped with exit code {code} (interrupted or a usage error above)")
+    return code, summary
+
+
+def check(
+    suite: Annotated[str, typer.Argument(help="synthetics | contracts | all")],
+    config: ConfigOpt = None,
+    target: TargetOpt = None,
+    read_only: ReadOnlyOpt = False,
+    keyword: Annotated[str | None, typer.Option("-k", help="Only checks matching this pytest -k expression.")] = None,
+    suite_dir: Annotated[Path | None, typer.Option("--suite", help="The suite folder to run.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the human summary.")] = False,
+) -> None:
+    """Run checks against the target; exit 0 all SLOs met, 1 a check or SLO failed, 2 bad input."""
+    if suite not in SUITES:
+        raise UsageError(f"unknown suite {suite!r}; use one of {', '.join(SUITES)}")
+    if suite == "contracts":
+        raise UsageError("the contract suite is not built yet; run `sloguard check synthetics`")
+    code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword,
+                                   extra=["-p", "no:terminal"] if as_json else None)
+    if as_json and summary is not None:
+        typer.echo(json.dumps(summary, indent=2))
+    raise typer.Exit(code)
+
+
+def catalog(
+    config: ConfigOpt = None,
+    target: TargetOpt = None,
+    read_only: ReadOnlyOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable catalog.")] = False,
+) -> None:
+    """Print the catalog grouped by integration, with what will be checked and why the rest is not."""
+    from sloguard.synthetics.session import open_session
+
+    from .render import print_catalog
+
+    session = open_session(config, target=target, read_only=read_only)
+    if session.catalog is None:
+        raise UsageError(f"target unreachable: {session.config.target.base_url} ({session.unreachable})")
+    print_catalog(session, as_json=as_json)

@@ -1,0 +1,1 @@
+"""The synthetic checks, one module per kind; each is an async function of (context, spec, ...)."""

@@ -1,0 +1,181 @@
+"""Security probes: what must be refused is refused.
+
+Every protected operation is called without credentials and with a forged token; a 2xx answer is a
+security breach (P0). The probes never send a valid body or a real id to a write operation on a
+read-only target, so a broken endpoint cannot change production data while being probed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from functools import cache
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sloguard.catalog import Entry
+from sloguard.severity import Rule
+
+from ..context import RunContext
+from ..probe import CheckSpec
+from .endpoints import _fill, wait_for_ids
+
+DENIED = {401, 403}
+
+
+@cache
+def _forging_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def forged_token(issuer: str, audience: str | None, kid: str | None, *, scope: str = "read write admin",
+                 expires_in: int = 600) -> str:
+    """A well-formed RS256 JWT with plausible claims, signed by a key the platform has never seen."""
+    now = int(time.time())
+    claims = {"iss": issuer, "sub": "sloguard-forged", "aud": audience or "atom-api", "scope": scope,
+              "client_id": "sloguard-forged", "tenant": "acme", "iat": now, "exp": now + expires_in,
+              "jti": uuid.uuid4().hex}
+    headers = {"kid": kid} if kid else None
+    return jwt.encode(claims, _forging_key(), algorithm="RS256", headers=headers)
+
+
+def unsigned_token(issuer: str, audience: str | None, *, scope: str = "read write") -> str:
+    """``alg: none``: claims with no signature at all."""
+    now = int(time.time())
+    claims = {"iss": issuer, "sub": "sloguard-unsigned", "aud": audience or "atom-api", "scope": scope,
+              "client_id": "sloguard-unsigned", "tenant": "acme", "iat": now, "exp": now + 600,
+              "jti": uuid.uuid4().hex}
+    return jwt.encode(claims, "", algorithm="none")
+
+
+def tampered(token: str) -> str:
+    """The same token with its signature's first bytes changed."""
+    head, payload, signature = token.split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    return f"{head}.{payload}.{flipped}"
+
+
+async def signing_kid(ctx: RunContext) -> str | None:
+    try:
+        verifier = await ctx.tokens.verifier(ctx.config.auth.audience or "atom-api")
+        keys = await verifier.keys() if hasattr(verifier, "keys") else None
+        if isinstance(keys, dict) and keys:
+            return str(next(iter(keys)))
+    except Exception:
+        return None
+    return None
+
+
+def _probe_request(ctx: RunContext, entry: Entry) -> tuple[str, Any]:
+    """A URL and body that cannot change data even if the operation wrongly lets us in."""
+    if entry.method == "GET" or not entry.side_effects:
+        data = ctx.data.for_entry(entry, ctx.ids)
+        return data.url_path, data.body
+    if ctx.read_only:
+        return _fill(entry.path, None, "sloguard-probe-" + secrets.token_hex(4)), {}
+    data = ctx.data.for_entry(entry, None)
+    if "{" in entry.path:  # never a real id: a probe must not delete the records other checks use
+        return _fill(entry.path, None, "sloguard-probe-" + secrets.token_hex(4), {}), data.body
+    return data.url_path, data.body
+
+
+async def probe_access(ctx: RunContext, spec: CheckSpec, entry: Entry, forged: str) -> None:
+    """No credentials, then a forged token: both must be refused."""
+    probe = ctx.probe(spec)
+    await wait_for_ids(ctx, entry)
+    url, body = _probe_request(ctx, entry)
+    for label, auth in (("without credentials", None), ("with a forged token", f"Bearer {forged}")):
+        response = await probe.call(entry.method, url, expect=DENIED, auth=auth, json=body, measure=False)
+        if response is None:
+            probe.fail(f"{label}: {probe.last.error if probe.last else 'no answer'}", Rule.INTEGRATION_DEGRADED)
+            return
+        if 200 <= response.status_code < 400:
+            probe.fail(f"{entry.method} {entry.path} answered {response.status_code} {label}: "
+                       "a protected operation is open", Rule.SECURITY_BREACH)
+        elif response.status_code not in DENIED and response.status_code < 500:
+            probe.note(f"{label}: answered {response.status_code}, not 401/403 (inconclusive: the request was "
+                       "refused before its credentials were judged)")
+        elif response.status_code >= 500:
+            probe.fail(f"{label}: answered {response.status_code}", Rule.INTEGRATION_DEGRADED)
+
+
+async def cross_tenant(ctx: RunContext, spec: CheckSpec, list_entry: Entry, get_entry: Entry,
+                       create_entry: Entry | None) -> None:
+    """A record of one tenant must be invisible to, and unwritable by, another tenant."""
+    probe = ctx.probe(spec)
+    other = ctx.config.auth.other_tenant_client
+    if other is None:
+        probe.skip("no second tenant configured (auth.other_tenant_client)")
+        return
+    record_id: Any = None
+    created = False
+    if create_entry is not None and not ctx.read_only:
+        data = ctx.data.for_entry(create_entry, None)
+        response = await probe.call(create_entry.method, data.url_path, expect={create_entry.success_status},
+                                    json=data.body, retry=False, measure=False)
+        if response is not None and response.status_code == create_entry.success_status:
+            record_id = response.json().get("id")
+            created = record_id is not None
+    if record_id is None:
+        data = ctx.data.for_entry(list_entry, None)
+        response = await probe.call("GET", data.url_path, expect={200}, params=data.query, measure=False)
+        items = response.json().get("items", []) if response is not None and response.status_code == 200 else []
+        record_id = items[0].get("id") if items and isinstance(items[0], dict) else None
+    if record_id is None:
+        probe.skip("no record of the first tenant to try with")
+        return
+    secret = other.client_secret.get_secret_value() if other.client_secret else None
+    try:
+        token = await ctx.tokens.get_token("client_credentials", client_id=other.client_id, client_secret=secret)
+    except Exception as exc:
+        probe.fail(f"could not get a token for the second tenant's client: {exc}", Rule.AUTH_FAILURE)
+        return
+    url = _fill(get_entry.path, None, record_id)
+    read = await probe.call("GET", url, expect={403, 404}, auth=token.authorization, measure=False)
+    if read is not None and read.status_code == 200:
+        probe.fail(f"tenant B read tenant A's record {get_entry.path} (200)", Rule.SECURITY_BREACH)
+    if created:
+        write = await probe.call("PATCH", url, expect={403, 404}, auth=token.authorization, json={},
+                                 measure=False, retry=False)
+        if write is not None and 200 <= write.status_code < 300:
+            probe.fail(f"tenant B changed tenant A's record {get_entry.path} ({write.status_code})",
+                       Rule.SECURITY_BREACH)
+        await probe.call("DELETE", url, expect={204, 200, 404}, measure=False, retry=False)
+
+
+async def login_throttling(ctx: RunContext, spec: CheckSpec, attempts: int = 8) -> None:
+    """Repeated failed logins must be throttled (429), for a username that does not exist."""
+    probe = ctx.probe(spec)
+    try:
+        disc = await ctx.tokens.discovery()
+        token_url = disc.endpoint("token_endpoint")
+    except Exception as exc:
+        probe.fail(f"discovery failed: {exc}", Rule.AUTH_FAILURE)
+        return
+    username = f"sloguard-probe-{secrets.token_hex(4)}@invalid.test"
+    client_id = ctx.config.auth.client_id or ""
+    secret = ctx.config.auth.client_secret.get_secret_value() if ctx.config.auth.client_secret else ""
+    for _ in range(attempts):
+        response = await probe.call(
+            "POST", token_url, expect={400, 401, 429}, auth=None, retry=False, measure=False,
+            data={"grant_type": "password", "username": username, "password": secrets.token_hex(8),
+                  "client_id": client_id, "client_secret": secret},
+        )
+        if response is not None and response.status_code == 429:
+            if not response.headers.get("retry-after"):
+                probe.note("429 without Retry-After")
+            return
+        if response is not None and response.status_code == 200:
+            probe.fail("a login with a random password succeeded", Rule.SECURITY_BREACH)
+            return
+    probe.fail(f"{attempts} failed logins for one username were never throttled (no 429)", Rule.SECURITY_BREACH)
+
+
+def probe_cost(entry: Entry) -> int:
+    return 2
+
+
+__all__ = ["cross_tenant", "forged_token", "login_throttling", "probe_access", "tampered", "unsigned_token"]

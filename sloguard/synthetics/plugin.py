@@ -1,0 +1,186 @@
+"""The pytest plugin: one item per planned check, run as one concurrent batch, reported to Allure.
+
+Collection plans the checks from the config and the target's OpenAPI description; the first
+item that needs a result runs every *selected* check at once (so ``-k slack`` only calls Slack);
+each item then reports its own result: steps, attachments, severity, flaky flag.
+
+Use it with ``-p sloguard.synthetics.plugin`` or ``pytest_plugins`` in a conftest, and the options
+``--sloguard-config``, ``--target`` and ``--read-only``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sloguard.errors import UsageError
+
+from . import report
+from .plan import Plan
+from .probe import CheckSpec, Probe
+from .runner import RunOutcome
+from .session import SyntheticSession, open_session
+
+STATE_KEY = pytest.StashKey["SyntheticState"]()
+# Set by `sloguard check` so the session it already planned (and validated) is not planned twice.
+PRESET_SESSION: SyntheticSession | None = None
+
+
+class SyntheticState:
+    """Per-pytest-run state: the session (config, catalog, plan) and, once run, the outcome."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.pytest_config = config
+        self._session: SyntheticSession | None = None
+        self.selected: set[str] | None = None
+        self.outcome: RunOutcome | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> SyntheticSession:
+        if self._session is None and PRESET_SESSION is not None:
+            self._session = PRESET_SESSION
+        if self._session is None:
+            opt = self.pytest_config.getoption
+            try:
+                self._session = open_session(
+                    opt("sloguard_config"), target=opt("sloguard_target"), read_only=bool(opt("sloguard_read_only")),
+                    reports_dir=opt("sloguard_reports"),
+                )
+            except UsageError as exc:
+                pytest.exit(f"sloguard: error: {exc}", returncode=2)
+        return self._session
+
+    @property
+    def plan(self) -> Plan:
+        return self.session.plan
+
+    def run(self) -> RunOutcome:
+        with self._lock:
+            if self.outcome is None:
+                self.outcome = self.session.run(self.selected)
+            return self.outcome
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sloguard", "sloguard synthetic checks")
+    group.addoption("--sloguard-config", dest="sloguard_config", default=None,
+                    help="sloguard.yaml to use (default: ./sloguard.yaml, else the reference platform)")
+    group.addoption("--target", dest="sloguard_target", default=None,
+                    help="base URL of the platform to check (overrides target.base_url)")
+    group.addoption("--read-only", dest="sloguard_read_only", action="store_true", default=False,
+                    help="never create, change or delete data: side-effecting checks are skipped")
+    group.addoption("--sloguard-reports", dest="sloguard_reports", default=None,
+                    help="where summary.json goes (default: reports.dir of the config)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sloguard(*kinds): parametrize with the planned checks of these kinds")
+    config.stash[STATE_KEY] = SyntheticState(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "sloguard_check" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("sloguard")
+    kinds = set(marker.args) if marker else None
+    state = metafunc.config.stash[STATE_KEY]
+    specs = [s for s in state.plan.specs if kinds is None or s.kind in kinds]
+    metafunc.parametrize("sloguard_check", specs, ids=[s.id for s in specs], indirect=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash[STATE_KEY]
+    selected = set()
+    for item in session.items:
+        callspec = getattr(item, "callspec", None)
+        spec = callspec.params.get("sloguard_check") if callspec is not None else None
+        if isinstance(spec, CheckSpec):
+            selected.add(spec.id)
+    state.selected = selected
+
+
+class CheckHandle:
+    """What a synthetic test function receives: the check and its result, and ``verify()``."""
+
+    def __init__(self, spec: CheckSpec, probe: Probe | None, item: pytest.Item) -> None:
+        self.spec, self.probe, self.item = spec, probe, item
+
+    def verify(self) -> None:
+        """Report the check to Allure, then pass, skip, or fail with its severity."""
+        probe = self.probe
+        report.to_allure(self.spec, probe)
+        if probe is None:
+            pytest.fail("the check did not run", pytrace=False)
+        if probe.status == "flaky":
+            self.item.user_properties.append(("sloguard_flaky", True))
+        if probe.status == "skipped":
+            pytest.skip(probe.skipped or "skipped")
+        failures = probe.failures
+        if failures:
+            lines = [f"[{f.severity} {f.rule.name}] {f.message}" for f in failures]
+            pytest.fail("\n".join(lines), pytrace=False)
+
+
+@pytest.fixture
+def sloguard_check(request: pytest.FixtureRequest) -> CheckHandle:
+    spec: CheckSpec = request.param
+    state = request.config.stash[STATE_KEY]
+    outcome = state.run()
+    return CheckHandle(spec, outcome.probes.get(spec.id), request.node)
+
+
+@pytest.fixture(scope="session")
+def sloguard_session(request: pytest.FixtureRequest) -> SyntheticSession:
+    """The config, catalog and plan of this run, for teams' own checks."""
+    return request.config.stash[STATE_KEY].session
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.passed and ("sloguard_flaky", True) in item.user_properties:
+        rep.outcome = "passed"
+        rep.sections.append(("sloguard", "flaky: passed only on retry"))
+        report.mark_allure_flaky(item)
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    if report.when == "call" and report.passed and any(s[0] == "sloguard" for s in report.sections):
+        return "flaky", "F", ("FLAKY", {"yellow": True})
+    return None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash[STATE_KEY]
+    if state.outcome is None or state._session is None:
+        return
+    summary = state.session.write_summary(state.outcome)
+    session.config.stash[SUMMARY_KEY] = summary
+    if summary["verdict"] == "fail" and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+SUMMARY_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    summary = config.stash.get(SUMMARY_KEY, None)
+    if summary is None:
+        return
+    terminalreporter.section("sloguard")
+    for line in report.human_lines(summary):
+        terminalreporter.write_line(line)
+    path = summary.get("_path")
+    if path:
+        terminalreporter.write_line(f"summary: {path}")
+
+
+def load_summary(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text()))

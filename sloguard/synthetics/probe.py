@@ -1,0 +1,193 @@
+"""What one synthetic check is, and the recorder it runs with.
+
+A :class:`CheckSpec` is known at collection time (it becomes one pytest item with a readable id).
+A :class:`Probe` is the check's run: every exchange it made, every finding, how many attempts it
+took. Retries live here, once, so that "passed only on retry" is always reported as flaky and
+never silently green.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from sloguard.http import Exchange
+from sloguard.severity import Rule, Severity
+
+if TYPE_CHECKING:
+    from .context import RunContext
+
+Kind = Literal["platform", "endpoint", "crud", "action", "security", "oauth", "health", "sync", "tls"]
+Auth = Literal["default"] | str | None  # "default": the suite's token; None: no credentials; else a header
+
+STORIES: dict[str, str] = {
+    "platform": "reachability",
+    "endpoint": "endpoint sweep",
+    "crud": "create → read → update → delete",
+    "action": "side-effecting action",
+    "security": "security probe",
+    "oauth": "OAuth flow",
+    "health": "integration health",
+    "sync": "data sync",
+    "tls": "TLS certificate",
+}
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check, as pytest and Allure see it."""
+
+    id: str
+    kind: Kind
+    integration: str
+    group: str
+    title: str
+    rule: Rule  # what a failure of this check means (its severity)
+    operation_id: str | None = None
+    method: str | None = None
+    path: str | None = None
+    skip: str | None = None  # known before running: why it will not run
+
+    @property
+    def story(self) -> str:
+        return STORIES[self.kind]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    message: str
+    warning: bool = False
+    slow: bool = False  # a correct answer that came too late: counts against latency, not the error rate
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+
+# The check whose task is running: the OAuth client's exchanges are attached to it.
+current_probe: contextvars.ContextVar[Probe | None] = contextvars.ContextVar("sloguard_probe", default=None)
+
+
+class TokenUnavailable(Exception):
+    """The suite could not get an access token; checks that need one fail with the reason."""
+
+
+@dataclass
+class Probe:
+    """The run of one check: exchanges, findings, attempts."""
+
+    spec: CheckSpec
+    ctx: RunContext = field(repr=False)
+    exchanges: list[Exchange] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    attempts: int = 0  # requests sent, all calls included
+    retries: int = 0  # of those, repeats after a transient failure
+    retried: bool = False
+    skipped: str | None = None
+    slo: Mapping[str, Any] | None = None
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    measured: list[Exchange] = field(default_factory=list)  # exchanges that count towards SLOs
+
+    # ---------------------------------------------------------------- outcome
+    def fail(self, message: str, rule: Rule | None = None, *, slow: bool = False) -> None:
+        self.findings.append(Finding(rule or self.spec.rule, message, slow=slow))
+
+    def warn(self, message: str, rule: Rule) -> None:
+        self.findings.append(Finding(rule, message, warning=True))
+
+    def skip(self, reason: str) -> None:
+        self.skipped = reason
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if not f.warning]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.warning]
+
+    @property
+    def status(self) -> Literal["passed", "failed", "flaky", "skipped"]:
+        if self.failures:
+            return "failed"
+        if self.skipped is not None:
+            return "skipped"
+        return "flaky" if self.retried else "passed"
+
+    @property
+    def rule(self) -> Rule | None:
+        failures = self.failures
+        if not failures:
+            return None
+        return min(failures, key=lambda f: f.severity.rank).rule
+
+    # ---------------------------------------------------------------- requests
+    async def headers_for(self, auth: Auth) -> dict[str, str]:
+        if auth is None:
+            return {}
+        if auth == "default":
+            return {"Authorization": await self.ctx.default_authorization()}
+        return {"Authorization": auth}
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: Collection[int],
+        auth: Auth = "default",
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+        measure: bool = True,
+    ) -> httpx.Response | None:
+        """One request, retried on a network error or an unexpected 5xx (``checks.retries`` times).
+
+        An answer that only came right on a retry marks the check flaky.
+        """
+        try:
+            merged = {**(await self.headers_for(auth)), **dict(headers or {})}
+        except TokenUnavailable as exc:
+            self.fail(str(exc), Rule.AUTH_FAILURE)
+            return None
+        retries = self.ctx.retries if retry else 0
+        response: httpx.Response | None = None
+        for attempt in range(retries + 1):
+            async with self.ctx.limiter:
+                response, exchange = await self.ctx.client.request(
+                    method, path, headers=merged, params=params, json=json, data=data
+                )
+            self.attempts += 1
+            self.retries += 1 if attempt else 0
+            self.exchanges.append(exchange)
+            transient = response is None or (response.status_code >= 500 and response.status_code not in expect)
+            if not transient:
+                if attempt > 0:
+                    self.retried = True
+                    self.note(f"{method} {path} passed on attempt {attempt + 1}: {self.exchanges[-2].title()}")
+                if measure:
+                    self.measured.append(exchange)
+                return response
+            if attempt < retries:
+                await asyncio.sleep(0.05 * (attempt + 1))
+        if measure:
+            self.measured.append(self.exchanges[-1])
+        return response
+
+    @property
+    def last(self) -> Exchange | None:
+        return self.exchanges[-1] if self.exchanges else None

@@ -1,0 +1,81 @@
+"""Run a plan: preflight, then every selected task concurrently, into probes and result records.
+
+Requests are bounded by the context's semaphore (``checks.concurrency``), not by task count, so
+hundreds of checks share one connection pool without one request waiting on another's latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sloguard import redact
+from sloguard.catalog import Catalog
+from sloguard.config import Config
+from sloguard.severity import Rule
+
+from .checks.health import reachable
+from .context import RunContext
+from .plan import PREFLIGHT_ID, Plan
+from .probe import CheckSpec, Probe
+
+
+@dataclass
+class RunOutcome:
+    plan: Plan
+    probes: dict[str, Probe]
+    started_at: float
+    duration_s: float
+    reachable: bool
+
+
+
+async def run_plan(
+    config: Config, catalog: Catalog | None, plan: Plan, *, selected: Collection[str] | None = None,
+    read_only: bool,
+) -> RunOutcome:
+    started_at, t0 = time.time(), time.perf_counter()
+    ctx = RunContext.create(config, catalog, read_only=read_only)
+    specs = plan.by_id()
+    try:
+        up = await reachable(ctx, specs[PREFLIGHT_ID])
+        ctx.probes[PREFLIGHT_ID].finished = time.time()
+        wanted = set(specs) if selected is None else set(selected)
+        if up:
+            await asyncio.gather(*(_guarded(ctx, run, ids, specs) for ids, run in plan.tasks if ids & wanted))
+        for spec_id in wanted:
+            spec = specs.get(spec_id)
+            if spec is None:
+                continue
+            ran = spec_id in ctx.probes
+            probe = ctx.probe(spec)
+            if spec.skip is not None:
+                probe.skip(spec.skip)
+            elif not up and spec_id != PREFLIGHT_ID:
+                probe.skip("target unreachable")
+            elif not ran:
+                probe.skip("not run")
+        # A task may run checks nobody selected (a chain's other steps): only the selected are reported.
+        reported = {i: p for i, p in ctx.probes.items() if i in wanted or i == PREFLIGHT_ID}
+        return RunOutcome(plan, reported, started_at, time.perf_counter() - t0, up)
+    finally:
+        await ctx.tokens.aclose()
+        await ctx.aclose()
+
+
+async def _guarded(ctx: RunContext, run: object, ids: frozenset[str], specs: dict[str, CheckSpec]) -> None:
+    """A task that raises is a harness error for its checks, never a crash of the run."""
+    try:
+        await run(ctx)  # type: ignore[operator]
+    except Exception as exc:
+        for spec_id in ids:
+            probe = ctx.probe(specs[spec_id])
+            if not probe.failures:
+                probe.fail(f"the check could not run: {type(exc).__name__}: {redact.redact_text(str(exc))}",
+                           Rule.CHECK_ERROR)
+    finally:
+        now = time.time()
+        for spec_id in ids:
+            ctx.probe(specs[spec_id]).finished = now
