@@ -21,6 +21,7 @@ import orjson
 
 from . import redact
 
+CURL_TOKEN_VAR = "ATOM_TOKEN"  # curl lines read the bearer token from this variable, never inline
 BODY_LIMIT = 4096  # bytes of a body kept for reports; the rest is truncated with a marker
 
 
@@ -41,14 +42,22 @@ class Exchange:
 
     def curl(self) -> str:
         parts = ["curl", "-sS", "-X", self.method]
+        credential: str | None = None
         for name, value in self.request_headers.items():
             if name.lower() in ("host", "content-length", "accept-encoding", "connection", "user-agent"):
+                continue
+            if name.lower() == "authorization" and redact.MASK in value:
+                # The token was redacted: reproduce with your own, from the environment.
+                credential = f'-H "Authorization: Bearer ${CURL_TOKEN_VAR}"'
                 continue
             parts += ["-H", f"{name}: {value}"]
         if self.request_body:
             parts += ["--data-raw", self.request_body]
         parts.append(self.url)
-        return " ".join(shlex.quote(p) for p in parts)
+        quoted = [shlex.quote(p) for p in parts]
+        if credential:
+            quoted.insert(4, credential)
+        return " ".join(quoted)
 
     def title(self) -> str:
         outcome = self.error or str(self.status)
