@@ -27,10 +27,11 @@ def print_catalog(session: SyntheticSession, *, as_json: bool = False, console: 
         print(json.dumps({"operations": rows, "coverage": {"checked": coverage.checked, "total": coverage.total}},
                          indent=2))
         return
-    console = console or Console()
+    console = console or Console(width=None if Console().is_terminal else 140)
     table = Table(title=f"{catalog.title or 'API'} {catalog.version} — {session.config.target.base_url}")
     for column in ("integration", "operations", "checked", "kinds", "side effects", "auth"):
-        table.add_column(column, justify="right" if column in ("operations", "checked") else "left")
+        table.add_column(column, justify="right" if column in ("operations", "checked") else "left",
+                         no_wrap=column == "integration")
     for integration, entries in catalog.by_integration().items():
         done, total = coverage.by_integration.get(integration, (0, len(entries)))
         kinds = Counter(e.kind for e in entries)

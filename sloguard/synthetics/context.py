@@ -62,11 +62,9 @@ class RunContext:
     token_probe_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def missing_scopes(self, entry: Entry) -> list[str]:
-        """Scopes the operation needs that the suite's token was not asked for (so a 403 is expected)."""
-        if not entry.auth.required:
-            return []
-        have = set((self.config.auth.scope or "").split())
-        return sorted(set(entry.auth.scopes) - have)
+        from .plan import missing_scopes
+
+        return missing_scopes(self.config, entry)
 
     @classmethod
     def create(cls, config: Config, catalog: Catalog | None, *, read_only: bool) -> RunContext:

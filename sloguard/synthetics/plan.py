@@ -48,6 +48,13 @@ class Plan:
         return {s.id: s for s in self.specs}
 
 
+def missing_scopes(config: Config, entry: Entry) -> list[str]:
+    """Scopes the operation needs that the suite's client is not asked to get (a 403 would be right)."""
+    if not entry.auth.required:
+        return []
+    return sorted(set(entry.auth.scopes) - set((config.auth.scope or "").split()))
+
+
 def spec_for(entry: Entry, kind: Kind, rule: Rule, *, suffix: str = "", skip: str | None = None) -> CheckSpec:
     label = f"{entry.integration} · {entry.method} {entry.path}" + (f" · {suffix}" if suffix else "")
     return CheckSpec(
@@ -78,6 +85,12 @@ def build_plan(config: Config, catalog: Catalog | None, *, read_only: bool, http
         override = config.catalog.override_for(entry.operation_id, entry.method, entry.path)
         if override is not None and override.skip:
             plan.add(spec_for(entry, "endpoint", Rule.OPERATION_FAILED, skip=override.reason or "skipped by config"))
+            continue
+        lacking = missing_scopes(config, entry)
+        if lacking:
+            plan.add(spec_for(entry, "endpoint", Rule.OPERATION_FAILED,
+                              skip=f"needs scope {' '.join(lacking)}, which the suite's client is not given "
+                                   "(auth.scope)"))
             continue
         if entry.kind == "health":
             spec = plan.add(spec_for(entry, "health", Rule.INTEGRATION_DEGRADED))

@@ -106,13 +106,6 @@ def headroom(probe: Probe, response: httpx.Response) -> None:
         probe.warn(f"rate limit {used:.0%} used ({remaining} of {limit} left)", Rule.RATE_LIMIT_NEAR)
 
 
-def skip_for_scope(ctx: RunContext, probe: Probe, entry: Entry) -> bool:
-    missing = ctx.missing_scopes(entry)
-    if missing:
-        probe.skip(f"needs scope {' '.join(missing)}, which the suite's client is not given (auth.scope)")
-    return bool(missing)
-
-
 def is_oauth_callback(entry: Entry) -> bool:
     """An OAuth redirect endpoint: it cannot succeed without a state from a real connect step."""
     return entry.path.rstrip("/").endswith("/callback") and any(
@@ -132,8 +125,6 @@ async def sweep_read(ctx: RunContext, spec: CheckSpec, entry: Entry) -> None:
     """A read-only operation: expected status, schema, content type, latency, network, headroom."""
     probe = ctx.probe(spec)
     try:
-        if skip_for_scope(ctx, probe, entry):
-            return
         await wait_for_ids(ctx, entry)
         data = ctx.data.for_entry(entry, ctx.ids)
         if data.ids_missing and entry.kind in ("get", "update", "delete", "action"):
@@ -162,8 +153,6 @@ async def sweep_read(ctx: RunContext, spec: CheckSpec, entry: Entry) -> None:
 async def run_action(ctx: RunContext, spec: CheckSpec, entry: Entry) -> None:
     """A side-effecting operation outside a CRUD chain (e.g. a sync trigger or a workflow run)."""
     probe = ctx.probe(spec)
-    if skip_for_scope(ctx, probe, entry):
-        return
     await wait_for_ids(ctx, entry)
     data = ctx.data.for_entry(entry, ctx.ids)
     if data.ids_missing:
