@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from sloguard.auth import AuthConfigError, AuthError, TokenError
+from sloguard.auth import AuthConfigError, AuthError, Token, TokenError
 from sloguard.catalog import Entry
 from sloguard.severity import Rule
 
@@ -141,15 +141,23 @@ def _pkce_ready(ctx: RunContext, probe: Probe) -> bool:
     return True
 
 
-async def refresh_rotation(ctx: RunContext, probe: Probe) -> None:
+async def _refreshed(ctx: RunContext, probe: Probe) -> tuple[Token, Token] | None:
+    """A password-grant token and the one its refresh token was exchanged for (None: skipped)."""
     if ctx.config.auth.user is None:
         probe.skip("no test user configured (auth.user)")
-        return
+        return None
     first = await ctx.tokens.password()
     if not first.refresh_token:
         probe.skip("the platform issues no refresh tokens")
+        return None
+    return first, await ctx.tokens.refresh(first.refresh_token)
+
+
+async def refresh_rotation(ctx: RunContext, probe: Probe) -> None:
+    pair = await _refreshed(ctx, probe)
+    if pair is None:
         return
-    second = await ctx.tokens.refresh(first.refresh_token)
+    first, second = pair
     if second.refresh_token == first.refresh_token:
         probe.note("refresh tokens are not rotated")
     status = await _use(probe, second.authorization, expect={200})
@@ -158,15 +166,11 @@ async def refresh_rotation(ctx: RunContext, probe: Probe) -> None:
 
 
 async def refresh_reuse(ctx: RunContext, probe: Probe) -> None:
-    if ctx.config.auth.user is None:
-        probe.skip("no test user configured (auth.user)")
+    pair = await _refreshed(ctx, probe)
+    if pair is None:
         return
-    first = await ctx.tokens.password()
-    if not first.refresh_token:
-        probe.skip("the platform issues no refresh tokens")
-        return
-    second = await ctx.tokens.refresh(first.refresh_token)
-    if second.refresh_token == first.refresh_token:
+    first, second = pair
+    if second.refresh_token == first.refresh_token or first.refresh_token is None:
         probe.skip("refresh tokens are not rotated, so reuse cannot be detected")
         return
     if await _accepted(ctx.tokens.refresh(first.refresh_token)):
