@@ -109,14 +109,14 @@ class RunContext:
 
     def list_event(self, entry: Entry) -> asyncio.Event:
         """Set when the list call of ``entry``'s collection has filled the id pool."""
-        key = (entry.integration, resource_of(entry.path))
-        return self.listed.setdefault(key, asyncio.Event())
+        return self.listed.setdefault(list_key(entry), asyncio.Event())
 
-    def id_event(self, entry: Entry) -> asyncio.Event:
-        """The list event of the collection whose id fills ``entry``'s first path parameter."""
+    def id_event(self, entry: Entry) -> asyncio.Event | None:
+        """The list event of the collection whose id fills ``entry``'s first path parameter, if that
+        list call is scheduled in this run (else there is nothing to wait for)."""
         names = [p.name for p in entry.parameters if p.location == "path"]
         key = (entry.integration, resource_of(entry.path, names[0] if names else None))
-        return self.listed.setdefault(key, asyncio.Event())
+        return self.listed.get(key)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -132,6 +132,10 @@ async def _record_on_probe(response: httpx.Response) -> None:
     started = response.request.extensions.get("sloguard_started")
     latency = (time.perf_counter() - started) * 1000 if isinstance(started, float) else 0.0
     probe.exchanges.append(exchange_of(response.request, response, latency_ms=latency))
+
+
+def list_key(entry: Entry) -> tuple[str, str]:
+    return entry.integration, resource_of(entry.path)
 
 
 def _request_overrides(config: Config) -> dict[str, dict[str, Any]]:

@@ -159,6 +159,10 @@ def write_summary(session: SyntheticSession, outcome: RunOutcome) -> dict[str, A
         results=results, slos=evaluate_slos(session, results), coverage=coverage,
         fail_on=session.config.checks.fail_on,
     )
+    warnings = [{"check": r.check_id, **w} for r in results for w in r.details.get("warnings", [])]
+    if warnings:  # near-limit conditions: reported for review, they do not fail the run
+        summary["warnings"] = warnings
+        summary_mod.write_summary(summary, session.reports_dir / "summary.json")
     summary["_path"] = str(session.reports_dir / "summary.json")
     return summary
 

@@ -43,6 +43,11 @@ async def run_plan(
         up = await reachable(ctx, specs[PREFLIGHT_ID])
         ctx.probes[PREFLIGHT_ID].finished = time.time()
         wanted = set(specs) if selected is None else set(selected)
+        for spec_id in wanted:  # the list calls that will run: reads by id wait for their ids
+            spec = specs.get(spec_id)
+            entry = catalog.get(spec.operation_id) if catalog and spec and spec.operation_id else None
+            if spec is not None and spec.skip is None and spec.kind == "endpoint" and entry and entry.kind == "list":
+                ctx.list_event(entry)
         if up:
             await asyncio.gather(*(_guarded(ctx, run, ids, specs) for ids, run in plan.tasks if ids & wanted))
         for spec_id in wanted:

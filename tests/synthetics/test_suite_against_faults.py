@@ -145,6 +145,20 @@ def test_expiring_certificate_is_p2(platform_factory, tmp_path: Path) -> None:
     assert run.code == 1
 
 
+def test_rate_limit_headroom_warns_at_80_percent(platform_factory, tmp_path: Path) -> None:
+    import httpx
+
+    faulty = platform_factory("rate_limit=30")
+    token = httpx.post(f"{faulty.base_url}/api/auth/token", auth=("sloguard-ci", "sloguard-ci-secret"),
+                       data={"grant_type": "client_credentials"}).json()["access_token"]
+    for _ in range(22):  # the suite's own client (same client and subject) has used most of its minute
+        httpx.get(f"{faulty.base_url}/api/zoom/meetings", headers={"Authorization": f"Bearer {token}"})
+    run = run_suite(tmp_path, "--target", faulty.base_url, "-k", "slack and messages and GET and not auth")
+    assert run.code == 0, run.failed()  # a warning, not a failure
+    warned = [w for w in run.summary.get("warnings", []) if w["rule"] == "RATE_LIMIT_NEAR"]
+    assert warned and warned[0]["severity"] == "P1" and "of 30 left" in warned[0]["message"], run.summary
+
+
 def test_unreachable_target_is_a_p0_result_not_a_traceback(tmp_path: Path) -> None:
     from tests.conftest import free_port
 

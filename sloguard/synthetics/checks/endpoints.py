@@ -114,9 +114,9 @@ def is_oauth_callback(entry: Entry) -> bool:
 
 async def wait_for_ids(ctx: RunContext, entry: Entry) -> None:
     """Give the list call of this resource (if scheduled) the chance to fill the id pool first."""
-    if "{" not in entry.path:
+    event = ctx.id_event(entry) if "{" in entry.path else None
+    if event is None:
         return
-    event = ctx.id_event(entry)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), LIST_WAIT_S)
 
