@@ -62,8 +62,8 @@ class Metrics:
             from prometheus_client import multiprocess
 
             multiprocess.MultiProcessCollector(self.registry)
-        else:
-            ProcessCollector(registry=self.registry)
+        # With several workers this is the CPU and memory of the worker that answered the scrape.
+        ProcessCollector(registry=self.registry)
         self._requests = Counter(
             "atom_http_requests_total", "HTTP requests by route template, method and status",
             ["route", "method", "status"], registry=metric_registry,

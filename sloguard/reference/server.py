@@ -151,6 +151,7 @@ def serve(settings: PlatformSettings) -> None:
     app = validate(settings)
     ssl: dict[str, Any] = {}
     tmp: tempfile.TemporaryDirectory[str] | None = None
+    metrics_dir: tempfile.TemporaryDirectory[str] | None = None
     if settings.scheme == "https":
         tmp = tempfile.TemporaryDirectory(prefix="sloguard-tls-")
         days = settings.faults.tls_days_left if settings.faults.tls_days_left is not None else 365
@@ -172,6 +173,10 @@ def serve(settings: PlatformSettings) -> None:
             uvicorn.Server(uvicorn.Config(app, **common)).run(sockets=[sock])
         else:
             os.environ[SETTINGS_ENV] = settings_to_env(settings)
+            # Each worker counts its own requests; prometheus_client's multiprocess mode sums them
+            # so /metrics reports the whole server whichever worker answers the scrape.
+            metrics_dir = tempfile.TemporaryDirectory(prefix="sloguard-metrics-")
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir.name
             sock.close()  # uvicorn's supervisor binds its own shared socket for the workers
             uvicorn.run(
                 "sloguard.reference.server:app_from_env", factory=True, host=settings.host,
@@ -180,6 +185,8 @@ def serve(settings: PlatformSettings) -> None:
     finally:
         if tmp is not None:
             tmp.cleanup()
+        if metrics_dir is not None:
+            metrics_dir.cleanup()
 
 
 def describe(settings: PlatformSettings) -> dict[str, Any]:
