@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -58,6 +59,7 @@ class RunContext:
     listed: dict[tuple[str, str], asyncio.Event] = field(default_factory=dict)
     token_error: str | None = None
     down: set[str] = field(default_factory=set)  # integrations whose health check says "down"
+    path_prefix: str = ""  # the description's server path (servers[0].url) when base_url lacks it
     token_probe_target: Entry | bool | None = None  # the operation tokens are tried on (False: none found)
     token_probe_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -82,10 +84,17 @@ class RunContext:
         components = spec.get("components") if isinstance(spec.get("components"), dict) else None
         validator = SchemaValidator(components, str(spec.get("openapi", "3.0.3")))
         data = DataGenerator(catalog, overrides=_request_overrides(config)) if catalog is not None else DataGenerator()
+        base_path = urlsplit(config.target.base_url).path.rstrip("/")
+        prefix = catalog.base_path if catalog is not None and not base_path.endswith(catalog.base_path) else ""
         return cls(
+            path_prefix=prefix,
             config=config, catalog=catalog, client=client, tokens=tokens, read_only=read_only,
             retries=config.checks.retries, limiter=asyncio.Semaphore(concurrency), data=data, validator=validator,
         )
+
+    def url(self, path: str) -> str:
+        """An operation's path as sent: below the description's server path, if it has one."""
+        return f"{self.path_prefix}{path}" if path.startswith("/") else path
 
     def probe(self, spec: Any) -> Probe:
         probe = self.probes.get(spec.id)

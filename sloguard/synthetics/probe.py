@@ -169,7 +169,7 @@ class Probe:
         for attempt in range(retries + 1):
             async with self.ctx.limiter:
                 response, exchange = await self.ctx.client.request(
-                    method, path, headers=merged, params=params, json=json, data=data
+                    method, self.ctx.url(path), headers=merged, params=params, json=json, data=data
                 )
             self.attempts += 1
             self.retries += 1 if attempt else 0

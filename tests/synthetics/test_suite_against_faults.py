@@ -159,6 +159,22 @@ def test_rate_limit_headroom_warns_at_80_percent(platform_factory, tmp_path: Pat
     assert warned and warned[0]["severity"] == "P1" and "of 30 left" in warned[0]["message"], run.summary
 
 
+def test_description_with_a_server_path_prefix(platform, tmp_path: Path) -> None:
+    """Paths written below `servers: [{url: /api}]` are called under /api (real descriptions do this)."""
+    import httpx
+
+    spec = httpx.get(f"{platform.base_url}/api/v1/openapi.json").json()
+    spec["paths"] = {path.removeprefix("/api"): item for path, item in spec["paths"].items()
+                     if path.startswith("/api/slack/")}
+    spec["servers"] = [{"url": "/api"}]
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    config = "target:\n  openapi: file:spec.json\n  environment: reference\n"
+    run = run_suite(tmp_path, "--target", platform.base_url, "-k", "messages and not auth", config=config)
+    assert run.code == 0, run.failed()
+    listed = run.result("slack · GET /slack/messages")
+    assert listed["status"] == "passed" and listed["http_status"] == 200
+
+
 def test_unreachable_target_is_a_p0_result_not_a_traceback(tmp_path: Path) -> None:
     from tests.conftest import free_port
 

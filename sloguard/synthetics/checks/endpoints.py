@@ -220,7 +220,7 @@ async def _cleanup(ctx: RunContext, method: str, url: str) -> None:
     with contextlib.suppress(Exception):
         headers = {"Authorization": await ctx.default_authorization()}
         async with ctx.limiter:
-            await ctx.client.request(method, url, headers=headers)
+            await ctx.client.request(method, ctx.url(url), headers=headers)
 
 
 def _fill(path: str, param: str | None, value: Any, others: dict[str, Any] | None = None) -> str:

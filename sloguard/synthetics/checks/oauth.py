@@ -51,7 +51,7 @@ async def protected_read(ctx: RunContext) -> Entry | None:
                 headers = {}
             for entry in _readable(ctx)[:20] if headers else []:
                 async with ctx.limiter:
-                    response, _ = await ctx.client.request("GET", entry.path, headers=headers)
+                    response, _ = await ctx.client.request("GET", ctx.url(entry.path), headers=headers)
                 if response is not None and response.status_code == 200:
                     found = entry
                     break
