@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ TargetOpt = Annotated[str | None, typer.Option("--target", help="Base URL of the
 ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Never create, change or delete data.")]
 
 SUITES = ("synthetics", "contracts", "all")
+AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def find_suite(name: str, given: Path | None) -> Path:
@@ -50,11 +52,20 @@ def run_synthetics(
     args += ["-q"] if quiet else []
     args += ["-k", keyword] if keyword else []
     args += extra or []
+    # Only the plugins the suite needs: autoloading every installed one (Locust's pulls in gevent,
+    # Schemathesis' hypothesis) costs ~2 s per run. `pytest synthetics` keeps the usual autoload.
+    args += ["-p", "allure_pytest.plugin"]
+    saved = os.environ.get(AUTOLOAD)
+    os.environ[AUTOLOAD] = "1"
     plugin.PRESET_SESSION = session
     try:
         code = int(pytest.main(args))
     finally:
         plugin.PRESET_SESSION = None
+        if saved is None:
+            os.environ.pop(AUTOLOAD, None)
+        else:
+            os.environ[AUTOLOAD] = saved
     summary_path = reports / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     if code == 5:

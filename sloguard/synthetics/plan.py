@@ -30,6 +30,7 @@ PREFLIGHT_ID = "platform · target reachable"
 class Plan:
     specs: list[CheckSpec] = field(default_factory=list)
     tasks: list[tuple[frozenset[str], Task]] = field(default_factory=list)
+    quiet: list[tuple[frozenset[str], Task]] = field(default_factory=list)  # run alone, before the rest
     covered: dict[str, str] = field(default_factory=dict)  # operationId -> spec id that checks it
     reasons: dict[str, str] = field(default_factory=dict)  # operationId -> why it is not checked
 
@@ -41,8 +42,10 @@ class Plan:
             self.reasons.setdefault(spec.operation_id, spec.skip)
         return spec
 
-    def task(self, specs: list[CheckSpec], run: Task) -> None:
-        self.tasks.append((frozenset(s.id for s in specs), run))
+    def task(self, specs: list[CheckSpec], run: Task, *, quiet: bool = False) -> None:
+        """Schedule ``run`` for ``specs``; a quiet task runs before the concurrent batch, because it
+        measures something (connect time) that the batch's own load would distort."""
+        (self.quiet if quiet else self.tasks).append((frozenset(s.id for s in specs), run))
 
     def by_id(self) -> dict[str, CheckSpec]:
         return {s.id: s for s in self.specs}
@@ -124,6 +127,9 @@ def build_plan(config: Config, catalog: Catalog | None, *, read_only: bool, http
     _plan_oauth(plan)
     _plan_security(plan, config, catalog, read_only=read_only)
     _plan_sync(plan, config, catalog, read_only=read_only)
+    spec = plan.add(CheckSpec("platform · network time (connect + TLS)", "health", "platform", "network",
+                              "connect and TLS handshake within the network objective", Rule.INTEGRATION_DEGRADED))
+    plan.task([spec], partial(health.network, spec=spec), quiet=True)
     if https:
         spec = plan.add(CheckSpec("platform · TLS certificate", "tls", "platform", "tls",
                                   "TLS certificate valid and not expiring", Rule.TLS_EXPIRY))
@@ -145,28 +151,16 @@ def _plan_oauth(plan: Plan) -> None:
 def _plan_security(plan: Plan, config: Config, catalog: Catalog, *, read_only: bool) -> None:
     from .checks import security
 
-    forged: dict[str, str] = {}
-
-    async def token(ctx: RunContext) -> str:
-        if "t" not in forged:
-            kid = None
-            try:
-                disc = await ctx.tokens.discovery()
-                issuer = disc.issuer
-            except Exception:
-                issuer = ctx.config.issuer
-            forged["t"] = security.forged_token(issuer, ctx.config.auth.audience, kid)
-        return forged["t"]
+    # One forged token for every probe: a well-formed RS256 JWT for this issuer and audience, signed
+    # by a key the platform has never seen.
+    forged = security.forged_token(config.issuer, config.auth.audience, None)
 
     for entry in catalog:
         if not entry.auth.required:
             continue
         spec = plan.add(spec_for(entry, "security", Rule.SECURITY_BREACH, suffix="auth enforced"))
 
-        async def run(ctx: RunContext, s: CheckSpec = spec, e: Entry = entry) -> None:
-            await security.probe_access(ctx, s, e, await token(ctx))
-
-        plan.task([spec], run)
+        plan.task([spec], partial(security.probe_access, spec=spec, entry=entry, forged=forged))
 
     tenants = 0
     for chain in catalog.crud_chains():

@@ -96,6 +96,7 @@ class Probe:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     measured: list[Exchange] = field(default_factory=list)  # exchanges that count towards SLOs
+    network_samples: list[float] = field(default_factory=list)  # connect (+ TLS) times, network check only
 
     # ---------------------------------------------------------------- outcome
     def fail(self, message: str, rule: Rule | None = None, *, slow: bool = False) -> None:

@@ -14,6 +14,7 @@ import allure
 import pytest
 
 from sloguard import redact
+from sloguard.http import Exchange
 from sloguard.severity import Severity
 
 from .probe import CheckSpec, Probe
@@ -47,11 +48,17 @@ def to_allure(spec: CheckSpec, probe: Probe | None) -> None:
         allure.dynamic.label("operation", spec.operation_id)
     if probe is None:
         return
+    detailed = probe.status in ("failed", "flaky")
     for exchange in probe.exchanges:
         with allure.step(exchange.title()):
-            allure.attach(exchange.as_text("request"), "request", allure.attachment_type.TEXT)
-            allure.attach(exchange.as_text("response"), "response", allure.attachment_type.TEXT)
-            allure.attach(exchange.curl(), "curl", allure.attachment_type.TEXT)
+            if detailed:
+                allure.attach(exchange.as_text("request"), "request", allure.attachment_type.TEXT)
+                allure.attach(exchange.as_text("response"), "response", allure.attachment_type.TEXT)
+                allure.attach(exchange.curl(), "curl", allure.attachment_type.TEXT)
+            else:
+                # One file per request for passing checks: a green sweep writes ~2,000 exchanges, and
+                # three files each made the report cost more than the checks themselves.
+                allure.attach(exchange_text(exchange), "request · response · curl", allure.attachment_type.TEXT)
     if probe.slo is not None and spec.kind in ("endpoint", "crud", "action", "health"):
         measured = [e.latency_ms for e in probe.measured]
         held = {"objective": dict(probe.slo), "latency_ms": measured,
@@ -61,6 +68,11 @@ def to_allure(spec: CheckSpec, probe: Probe | None) -> None:
         lines = [f"{'warning' if f.warning else 'failure'} [{f.severity} {f.rule.name}] {f.message}"
                  for f in probe.findings] + [f"note: {n}" for n in probe.notes]
         allure.attach(redact.redact_text("\n".join(lines)), "findings", allure.attachment_type.TEXT)
+
+
+def exchange_text(exchange: Exchange) -> str:
+    return (f"{exchange.as_text('request')}\n\n--- response ---\n{exchange.as_text('response')}"
+            f"\n\n--- curl ---\n{exchange.curl()}\n")
 
 
 def mark_allure_flaky(item: pytest.Item) -> None:
@@ -100,7 +112,8 @@ def to_result(spec: CheckSpec, probe: Probe, suite: str = "synthetics") -> Check
         method=spec.method,
         path=spec.path,
         latency_ms=final.latency_ms if final else None,
-        network_ms=final.network_ms if final else None,
+        # network time comes from the dedicated check (quiet sockets), not from the sweep's exchanges
+        network_ms=probe.network_samples[len(probe.network_samples) // 2] if probe.network_samples else None,
         http_status=final.status if final else None,
         transport_error=transport,
         slo=SLOTarget.from_any(probe.slo) if probe.slo else None,

@@ -49,6 +49,9 @@ async def run_plan(
             if spec is not None and spec.skip is None and spec.kind == "endpoint" and entry and entry.kind == "list":
                 ctx.list_event(entry)
         if up:
+            for ids, run in plan.quiet:
+                if ids & wanted:
+                    await _guarded(ctx, run, ids, specs)
             await asyncio.gather(*(_guarded(ctx, run, ids, specs) for ids, run in plan.tasks if ids & wanted))
         for spec_id in wanted:
             spec = specs.get(spec_id)

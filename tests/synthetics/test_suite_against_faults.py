@@ -7,6 +7,7 @@ broken alg:none check), and every run also asserts that the unaffected checks st
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -173,6 +174,58 @@ def test_description_with_a_server_path_prefix(platform, tmp_path: Path) -> None
     assert run.code == 0, run.failed()
     listed = run.result("slack · GET /slack/messages")
     assert listed["status"] == "passed" and listed["http_status"] == 200
+
+
+async def _delaying_proxy(upstream_port: int, delay_s: float) -> asyncio.AbstractServer:
+    """A TCP proxy on loopback that holds each new connection for ``delay_s`` before relaying: the
+    client's TLS handshake then takes that long, like a slow network path (no netem needed)."""
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(delay_s)
+        up_r, up_w = await asyncio.open_connection("127.0.0.1", upstream_port)
+        await asyncio.gather(pump(client_r, up_w), pump(up_r, client_w))
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+def test_network_time_over_the_objective_fails_its_check(platform_factory, tmp_path: Path) -> None:
+    import threading
+
+    server = platform_factory(tls=True)
+    config = "target:\n  verify_tls: false\n  environment: reference\n"
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    ports: list[int] = []
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        proxy = loop.run_until_complete(_delaying_proxy(server.port, 0.15))
+        ports.append(proxy.sockets[0].getsockname()[1])
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=serve, daemon=True).start()
+    ready.wait(10)
+    try:
+        slow = run_suite(tmp_path / "slow", "--target", f"https://127.0.0.1:{ports[0]}", "-k", "network",
+                         config=config)
+        quick = run_suite(tmp_path / "quick", "--target", server.base_url, "-k", "network", config=config)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+    check = slow.result("platform · network time (connect + TLS)")
+    assert check["status"] == "failed" and check["rule"] == "INTEGRATION_DEGRADED", check
+    assert "over the 100 ms objective" in check["error"]
+    assert quick.result("platform · network time (connect + TLS)")["status"] == "passed"
+    assert quick.code == 0 and slow.code == 1
 
 
 def test_unreachable_target_is_a_p0_result_not_a_traceback(tmp_path: Path) -> None:

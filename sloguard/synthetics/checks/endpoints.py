@@ -85,10 +85,8 @@ def judge_slo(probe: Probe, response: httpx.Response) -> None:
     elif exchange.latency_ms > limit_ms:
         probe.fail(f"took {exchange.latency_ms:.0f} ms, over the {limit_ms:.0f} ms latency objective",
                    Rule.INTEGRATION_DEGRADED, slow=True)
-    network_limit = float(slo.get("network_ms", 100.0))
-    if exchange.network_ms is not None and exchange.network_ms > network_limit:
-        probe.fail(f"network time (connect + TLS) {exchange.network_ms:.0f} ms, over {network_limit:.0f} ms",
-                   Rule.INTEGRATION_DEGRADED, slow=True)
+    # Network time (connect + TLS) is judged by its own check on quiet sockets: a connection opened
+    # while hundreds of checks share the event loop measures the loop's backlog, not the network.
     headroom(probe, response)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import secrets
+import ssl
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -116,6 +118,42 @@ async def data_sync(ctx: RunContext, spec: CheckSpec, source: Entry, target_list
     finally:
         delete = f"{source.path}/{source_id}"
         await probe.call("DELETE", delete, expect={204, 200, 404}, measure=False, retry=False)
+
+
+async def network(ctx: RunContext, spec: CheckSpec, samples: int = 5) -> None:
+    """Connect + TLS handshake time to the target, on fresh sockets one after another (not under the
+    sweep's load), held to the ``network_ms`` objective by its median."""
+    probe = ctx.probe(spec)
+    url = urlsplit(ctx.config.target.base_url)
+    https = url.scheme == "https"
+    host, port = url.hostname or "127.0.0.1", url.port or (443 if https else 80)
+    context: ssl.SSLContext | None = None
+    if https:
+        context = ssl.create_default_context()
+        if not ctx.config.target.verify_tls:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    times: list[float] = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port, ssl=context, server_hostname=host if https else None),
+                ctx.config.target.timeout_s)
+        except (OSError, TimeoutError) as exc:
+            probe.fail(f"cannot open a connection to {host}:{port}: {exc}", Rule.PLATFORM_DOWN)
+            return
+        times.append((time.perf_counter() - started) * 1000)
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+    times.sort()
+    median = times[len(times) // 2]
+    probe.network_samples = times
+    limit = float(ctx.config.slo_for(None).network_ms)
+    probe.note(f"connect{' + TLS' if https else ''}: {', '.join(f'{t:.1f}' for t in times)} ms (median {median:.1f})")
+    if median > limit:
+        probe.fail(f"network time (connect{' + TLS' if https else ''}) {median:.0f} ms, over the {limit:.0f} ms "
+                   "objective", Rule.INTEGRATION_DEGRADED, slow=True)
 
 
 async def tls(ctx: RunContext, spec: CheckSpec) -> None:
