@@ -163,6 +163,9 @@ class AuthConfig(_Model):
     # An audience the authorization server also issues tokens for (RFC 8707 `resource`); the API must
     # refuse those tokens. Unset: the wrong-audience check is skipped with that reason.
     foreign_audience: str | None = None
+    # How long past `exp` the platform still accepts a token (its JWT leeway): the expired-token check
+    # waits past exp + this before it calls the API, so an allowed leeway is not reported as a breach.
+    expiry_leeway_s: float = Field(default=0.0, ge=0, le=300)
 
     @field_validator("issuer", "discovery_url", "token_url")
     @classmethod

@@ -247,9 +247,13 @@ async def expired_token(ctx: RunContext, probe: Probe) -> None:
     secret = short.client_secret.get_secret_value() if short.client_secret else None
     client = ctx.tokens.client("client_credentials", short.client_id, secret)
     token = await ctx.tokens.client_credentials(client=client)
-    wait = (token.expires_at or time.time()) - time.time() + 1.0
+    # Wait until just past the token's own exp claim (the server's clock), not the client's estimate.
+    claims = jwt.decode(token.access_token, options={"verify_signature": False})
+    expires = float(claims.get("exp") or token.expires_at or time.time())
+    wait = expires + ctx.config.auth.expiry_leeway_s - time.time() + 0.25
     if wait > 30:
-        probe.skip(f"the short-lived client's tokens live {wait:.0f} s; the check waits at most 30 s")
+        probe.skip(f"the short-lived client's token is good for {wait:.0f} s more (lifetime + "
+                   "auth.expiry_leeway_s); the check waits at most 30 s")
         return
     await asyncio.sleep(max(wait, 0))
     await _refused(probe, token.authorization, "an expired access token")
