@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -89,10 +91,12 @@ def check(
         raise UsageError(f"unknown suite {suite!r}; use one of {', '.join(SUITES)}")
     if suite == "contracts":
         raise UsageError("the contract suite is not built yet; run `sloguard check synthetics`")
-    code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword,
-                                   extra=["-p", "no:terminal"] if as_json else None)
-    if as_json and summary is not None:
-        typer.echo(json.dumps(summary, indent=2))
+    if as_json:  # the human output goes to stderr, so stdout is only the machine summary
+        with contextlib.redirect_stdout(sys.stderr):
+            code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword)
+        typer.echo(json.dumps(summary or {}, indent=2))
+    else:
+        code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword)
     raise typer.Exit(code)
 
 

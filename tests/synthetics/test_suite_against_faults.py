@@ -106,8 +106,9 @@ def test_independent_faults_fail_their_own_checks(platform_factory, tmp_path: Pa
 
 def test_three_integrations_down_is_p0(platform_factory, tmp_path: Path) -> None:
     faulty = platform_factory("integration_down=slack,jira,github")
-    run = run_suite(tmp_path, "--target", faulty.base_url, "-k", "health")
+    run = run_suite(tmp_path, "--target", faulty.base_url, "-k", "health", "--json")
     assert run.code == 1
+    assert json.loads(run.out) == run.summary  # --json: stdout is exactly the machine summary
     down = run.result("platform · fewer than 3 integrations down")
     assert down["status"] == "failed" and down["rule"] == "INTEGRATIONS_DOWN" and down["severity"] == "P0"
     assert "github, jira, slack" in down["error"]
