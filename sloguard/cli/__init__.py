@@ -29,12 +29,6 @@ app.command("catalog")(catalog)
 app.command("demo")(demo)
 
 
-def fail_usage(message: str) -> None:
-    """Print a usage error as one line and exit 2."""
-    typer.echo(f"sloguard: error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def main() -> None:
     try:
         app()

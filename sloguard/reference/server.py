@@ -14,7 +14,7 @@ import os
 import resource
 import socket
 import tempfile
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -187,13 +187,6 @@ def serve(settings: PlatformSettings) -> None:
             tmp.cleanup()
         if metrics_dir is not None:
             metrics_dir.cleanup()
-
-
-def describe(settings: PlatformSettings) -> dict[str, Any]:
-    out = asdict(settings)
-    out["faults"] = dict(settings.faults.raw)
-    out["db_path"] = str(settings.db_path)
-    return out
 
 
 __all__ = ["FaultSet", "PlatformSettings", "ServeError", "serve"]

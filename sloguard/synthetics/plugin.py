@@ -10,9 +10,7 @@ Use it with ``-p sloguard.synthetics.plugin`` or ``pytest_plugins`` in a conftes
 
 from __future__ import annotations
 
-import json
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -180,7 +178,3 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     path = summary.get("_path")
     if path:
         terminalreporter.write_line(f"summary: {path}")
-
-
-def load_summary(path: Path) -> dict[str, Any]:
-    return dict(json.loads(path.read_text()))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -165,8 +167,8 @@ async def run_action(ctx: RunContext, spec: CheckSpec, entry: Entry) -> None:
 async def run_chain(ctx: RunContext, chain: CrudChain, specs: dict[str, CheckSpec]) -> None:
     """create → get → update → delete on one resource, with the id the create returned.
 
-    The record is deleted at the end whatever happened in between; a step whose predecessor
-    failed is skipped with that reason rather than reported as a failure of its own.
+    The record is deleted at the end whatever happened in between. If the create gives no id,
+    the later steps are skipped with that reason rather than reported as failures of their own.
     """
     assert ctx.catalog is not None
     catalog = ctx.catalog
@@ -222,8 +224,7 @@ async def _cleanup(ctx: RunContext, method: str, url: str) -> None:
 
 
 def _fill(path: str, param: str | None, value: Any, others: dict[str, Any] | None = None) -> str:
-    import re
-    from urllib.parse import quote
+    """The path with ``param`` (or, if None, its last template) set to ``value``, the rest from ``others``."""
 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)

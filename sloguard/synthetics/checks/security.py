@@ -58,17 +58,6 @@ def tampered(token: str) -> str:
     return f"{head}.{payload}.{flipped}"
 
 
-async def signing_kid(ctx: RunContext) -> str | None:
-    try:
-        verifier = await ctx.tokens.verifier(ctx.config.auth.audience or "atom-api")
-        keys = await verifier.keys() if hasattr(verifier, "keys") else None
-        if isinstance(keys, dict) and keys:
-            return str(next(iter(keys)))
-    except Exception:
-        return None
-    return None
-
-
 def _probe_request(ctx: RunContext, entry: Entry) -> tuple[str, Any]:
     """A URL and body that cannot change data even if the operation wrongly lets us in."""
     if entry.method == "GET" or not entry.side_effects:
@@ -98,8 +87,13 @@ async def probe_access(ctx: RunContext, spec: CheckSpec, entry: Entry, forged: s
         elif response.status_code not in DENIED and response.status_code < 500:
             probe.note(f"{label}: answered {response.status_code}, not 401/403 (inconclusive: the request was "
                        "refused before its credentials were judged)")
+        elif response.status_code == 503:
+            probe.skip(f"inconclusive: {label} the operation answered 503 (unavailable); its endpoint check "
+                       "reports the outage")
+            return
         elif response.status_code >= 500:
-            probe.fail(f"{label}: answered {response.status_code}", Rule.INTEGRATION_DEGRADED)
+            probe.fail(f"{label}: answered {response.status_code} (the auth layer fails instead of refusing)",
+                       Rule.OPERATION_FAILED)
 
 
 async def cross_tenant(ctx: RunContext, spec: CheckSpec, list_entry: Entry, get_entry: Entry,
@@ -172,10 +166,6 @@ async def login_throttling(ctx: RunContext, spec: CheckSpec, attempts: int = 8) 
             probe.fail("a login with a random password succeeded", Rule.SECURITY_BREACH)
             return
     probe.fail(f"{attempts} failed logins for one username were never throttled (no 429)", Rule.SECURITY_BREACH)
-
-
-def probe_cost(entry: Entry) -> int:
-    return 2
 
 
 __all__ = ["cross_tenant", "forged_token", "login_throttling", "probe_access", "tampered", "unsigned_token"]
