@@ -14,7 +14,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from sloguard.cli.launch import free_port, start_reference
 
 BASELINE_APP = textwrap.dedent(
     """
@@ -34,12 +35,6 @@ BASELINE_APP = textwrap.dedent(
     app = Starlette(routes=[Route('/health', ok)])
     """
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait(url: str, timeout: float = 30) -> None:
@@ -76,20 +71,17 @@ def main() -> None:
         raise SystemExit("bench_platform needs wrk: apt-get install -y wrk")
     tmp = Path(tempfile.mkdtemp(prefix="sloguard-bench-"))
     (tmp / "baseline_app.py").write_text(BASELINE_APP)
-    base_port, plat_port = free_port(), free_port()
+    base_port = free_port()
     env = {**os.environ, "PYTHONPATH": str(tmp)}
     baseline = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "baseline_app:app", "--host", "127.0.0.1", "--port", str(base_port),
          "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    platform = subprocess.Popen(
-        [sys.executable, "-m", "sloguard", "platform", "serve", "--port", str(plat_port), "--db",
-         str(tmp / "platform.sqlite3")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    platform = start_reference(tmp / "platform")
+    plat_port = platform.port
     try:
         wait(f"http://127.0.0.1:{base_port}/health")
-        wait(f"http://127.0.0.1:{plat_port}/health")
         token = httpx.post(f"http://127.0.0.1:{plat_port}/api/auth/token", auth=("sloguard-ci", "sloguard-ci-secret"),
                            data={"grant_type": "client_credentials"}).json()["access_token"]
         auth = f"Authorization: Bearer {token}"
@@ -106,9 +98,9 @@ def main() -> None:
         print(f"platform GET /api/slack/messages   {listing:8.0f} req/s   {listing / baseline_rps:.2f}x   goal >= 1500"
               " (JWT, rate limit, SQLite page of 20)")
     finally:
-        for proc in (baseline, platform):
-            proc.terminate()
-            proc.wait(timeout=10)
+        baseline.terminate()
+        baseline.wait(timeout=10)
+        platform.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,13 +25,9 @@ from pathlib import Path
 import aiohttp
 import httpx
 
+from sloguard.cli.launch import start_reference
+
 Request = tuple[str, str, dict[str, str], bytes | None]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def replay_httpx(requests: list[Request], concurrency: int) -> float:
@@ -68,18 +63,9 @@ def main() -> None:
     from sloguard.synthetics.session import open_session
 
     tmp = Path(tempfile.mkdtemp(prefix="sloguard-bench-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "sloguard", "platform", "serve", "--port", str(port), "--db", str(tmp / "p.sqlite3"),
-         "--fault", f"latency_ms={args.latency_ms}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_reference(tmp / "platform", [f"latency_ms={args.latency_ms}"])
+    base = server.base_url
     try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         t0 = time.perf_counter()
         session = open_session(None, target=base, reports_dir=tmp / "reports")
         plan_s = time.perf_counter() - t0
@@ -127,8 +113,7 @@ def main() -> None:
         print(f"bare asyncio + aiohttp loop             {aiohttp_s:6.2f} s")
         print(f"sloguard check synthetics (pytest, Allure results, process start) {pytest_s:6.2f} s")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

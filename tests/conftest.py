@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
+from sloguard.cli.launch import ReferenceProcess, free_port, start_reference
+
 REPO = Path(__file__).resolve().parent.parent
+__all__ = ["RunningPlatform", "free_port", "require_binary", "start_platform"]
 STRICT_ENV = "SLOGUARD_REQUIRE_SYSTEM_PACKAGES"
 
 
@@ -30,63 +27,12 @@ def require_binary(binary: str, package: str) -> str:
     pytest.skip(message)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+RunningPlatform = ReferenceProcess
 
 
-@dataclass
-class RunningPlatform:
-    base_url: str
-    port: int
-    db_path: Path
-    log_path: Path
-    proc: subprocess.Popen[bytes]
-    faults: tuple[str, ...] = field(default_factory=tuple)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-def start_platform(
-    workdir: Path, *faults: str, tls: bool = False, extra_args: tuple[str, ...] = (), timeout_s: float = 30.0
-) -> RunningPlatform:
-    port = free_port()
-    workdir.mkdir(parents=True, exist_ok=True)
-    db_path = workdir / "platform.sqlite3"
-    log_path = workdir / "platform.log"
-    cmd = [sys.executable, "-m", "sloguard", "platform", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--db", str(db_path), *extra_args]
-    if tls:
-        cmd.append("--tls")
-    for f in faults:
-        cmd += ["--fault", f]
-    log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
-    scheme = "https" if tls or any(f.startswith("tls_days_left") for f in faults) else "http"
-    base_url = f"{scheme}://127.0.0.1:{port}"
-    platform = RunningPlatform(base_url, port, db_path, log_path, proc, tuple(faults))
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"reference platform exited with {proc.returncode}:\n{platform.log()}")
-        try:
-            httpx.get(f"{base_url}/health", timeout=1.0, verify=False)
-            return platform
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    platform.stop()
-    raise RuntimeError(f"reference platform did not answer within {timeout_s}s:\n{platform.log()}")
+def start_platform(workdir: Path, *faults: str, tls: bool = False, extra_args: tuple[str, ...] = (),
+                   timeout_s: float = 30.0) -> RunningPlatform:
+    return start_reference(workdir, faults, tls=tls, extra_args=extra_args, timeout_s=timeout_s)
 
 
 @pytest.fixture(scope="session")
