@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -188,3 +188,10 @@ def user_token(platform: Platform) -> str:
 @pytest.fixture
 def user_headers(user_token: str) -> dict[str, str]:
     return bearer(user_token)
+
+
+@pytest.fixture
+def api(platform: Platform) -> Iterator[httpx.Client]:
+    """An HTTP client on the session platform (no credentials: pass headers per call)."""
+    with http(platform) as client:
+        yield client

@@ -4,19 +4,12 @@ workflows, health, metrics and the per-integration routes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.platform.conftest import bearer, client_token, http, password_tokens
-
-
-@pytest.fixture
-def api(platform: Any) -> Iterator[httpx.Client]:
-    with http(platform) as client:
-        yield client
+from tests.platform.conftest import bearer, client_token, password_tokens
 
 
 def create(api: httpx.Client, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

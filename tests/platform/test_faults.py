@@ -24,12 +24,6 @@ FAST_S = 0.25  # comfortably above a normal call, comfortably below an injected 
 
 
 @pytest.fixture
-def api(platform: Any) -> Iterator[httpx.Client]:
-    with http(platform) as client:
-        yield client
-
-
-@pytest.fixture
 def fault(api: httpx.Client, admin_headers: dict[str, str]) -> Iterator[SetFault]:
     """Set a fault through the admin API; every run-time fault is cleared after the test."""
 

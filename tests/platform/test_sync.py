@@ -21,12 +21,6 @@ SYNC_DELAY_S = 0.5  # the platform's default
 
 
 @pytest.fixture
-def api(platform: Any) -> Iterator[httpx.Client]:
-    with http(platform) as client:
-        yield client
-
-
-@pytest.fixture
 def fault(api: httpx.Client, admin_headers: dict[str, str]) -> Iterator[Any]:
     def set_fault(name: str, value: str) -> None:
         r = api.put("/api/admin/faults", json={"name": name, "value": value}, headers=admin_headers)
