@@ -11,6 +11,7 @@ Use it with ``-p sloguard.synthetics.plugin`` or ``pytest_plugins`` in a conftes
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -159,6 +160,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[STATE_KEY]
     if state.outcome is None or state._session is None:
         return
+    alluredir = session.config.getoption("allure_report_dir", None)
+    if alluredir:
+        report.allure_extras(Path(alluredir), state.session)
     summary = state.session.write_summary(state.outcome)
     session.config.stash[SUMMARY_KEY] = summary
     if summary["verdict"] == "fail" and session.exitstatus == 0:

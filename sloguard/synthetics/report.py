@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import allure
@@ -73,6 +74,32 @@ def to_allure(spec: CheckSpec, probe: Probe | None) -> None:
 def exchange_text(exchange: Exchange) -> str:
     return (f"{exchange.as_text('request')}\n\n--- response ---\n{exchange.as_text('response')}"
             f"\n\n--- curl ---\n{exchange.curl()}\n")
+
+
+CATEGORIES = Path(__file__).resolve().parents[2] / "reports" / "categories.json"
+
+
+def allure_extras(alluredir: Path, session: SyntheticSession) -> None:
+    """Failure categories (by severity and rule) and the run's environment, for the Allure report."""
+    alluredir.mkdir(parents=True, exist_ok=True)
+    # The team's own categories (reports/categories.json in the reports folder), else the project's.
+    categories = next((p for p in (session.reports_dir / "categories.json", CATEGORIES) if p.is_file()), None)
+    (alluredir / "categories.json").write_text(categories.read_text() if categories else json.dumps(DEFAULT_CATEGORIES))
+    catalog = session.catalog
+    environment = {
+        "target": session.config.target.base_url,
+        "environment": session.config.target.environment,
+        "read_only": str(session.read_only).lower(),
+        "api": f"{catalog.title} {catalog.version}" if catalog is not None else "unreachable",
+        "operations": str(len(catalog.all_entries)) if catalog is not None else "0",
+    }
+    (alluredir / "environment.properties").write_text(
+        "".join(f"{k}={v}\n" for k, v in environment.items()))
+
+
+DEFAULT_CATEGORIES = [
+    {"name": f"{s} failures", "messageRegex": f".*\\[{s} .*", "matchedStatuses": ["failed"]} for s in Severity
+]
 
 
 def mark_allure_flaky(item: pytest.Item) -> None:

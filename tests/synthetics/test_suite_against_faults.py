@@ -103,6 +103,18 @@ def test_independent_faults_fail_their_own_checks(platform_factory, tmp_path: Pa
     alerts = {(a["severity"], a["rule"]) for a in run.summary["alerts"]}
     assert ("P0", "SECURITY_BREACH") in alerts and ("P0", "DATA_LOSS") in alerts
 
+    # In Allure, the breach is a failed result whose message lands in the "P0 security breach" category.
+    allure = run.reports / "allure-results"
+    categories = json.loads((allure / "categories.json").read_text())
+    breach_category = next(c for c in categories if c["name"] == "P0 security breach")
+    results = [json.loads(p.read_text()) for p in allure.glob("*-result.json")]
+    failed = next(r for r in results if r["name"] == "github · GET /api/github/issues · auth enforced")
+    assert failed["status"] == "failed"
+    assert re.fullmatch(breach_category["messageRegex"], failed["statusDetails"]["message"], re.S)
+    labels = {label["name"]: label["value"] for label in failed["labels"]}
+    assert (labels["epic"], labels["story"], labels["severity"]) == ("github", "security probe", "blocker")
+    assert "target=" in (allure / "environment.properties").read_text()
+
 
 def test_three_integrations_down_is_p0(platform_factory, tmp_path: Path) -> None:
     faulty = platform_factory("integration_down=slack,jira,github")
