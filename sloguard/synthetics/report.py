@@ -193,16 +193,15 @@ def write_summary(session: SyntheticSession, outcome: RunOutcome) -> dict[str, A
         coverage = session.catalog.coverage(checked, reasons)
     session.reports_dir.mkdir(parents=True, exist_ok=True)
     ResultSet(results).write_jsonl(session.reports_dir / "results.jsonl")
-    summary = summary_mod.write_run_summary(
-        session.reports_dir, suite="synthetics", target=session.config.target.base_url,
+    summary = summary_mod.build_summary(
+        results, suite="synthetics", target=session.config.target.base_url,
         started_at=datetime.fromtimestamp(outcome.started_at, UTC), duration_s=outcome.duration_s,
-        results=results, slos=evaluate_slos(session, results), coverage=coverage,
-        fail_on=session.config.checks.fail_on,
+        slos=evaluate_slos(session, results), coverage=coverage, fail_on=session.config.checks.fail_on,
     )
     warnings = [{"check": r.check_id, **w} for r in results for w in r.details.get("warnings", [])]
     if warnings:  # near-limit conditions: reported for review, they do not fail the run
         summary["warnings"] = warnings
-        summary_mod.write_summary(summary, session.reports_dir / "summary.json")
+    summary_mod.write_summary(summary, session.reports_dir / "summary.json")
     summary["_path"] = str(session.reports_dir / "summary.json")
     return summary
 
