@@ -31,7 +31,6 @@ class RunOutcome:
     reachable: bool
 
 
-
 async def run_plan(
     config: Config, catalog: Catalog | None, plan: Plan, *, selected: Collection[str] | None = None,
     read_only: bool,
@@ -69,7 +68,6 @@ async def run_plan(
         reported = {i: p for i, p in ctx.probes.items() if i in wanted or i == PREFLIGHT_ID}
         return RunOutcome(plan, reported, started_at, time.perf_counter() - t0, up)
     finally:
-        await ctx.tokens.aclose()
         await ctx.aclose()
 
 
