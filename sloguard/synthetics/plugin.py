@@ -37,6 +37,7 @@ class SyntheticState:
         self._session: SyntheticSession | None = None
         self.selected: set[str] | None = None
         self.outcome: RunOutcome | None = None
+        self.current_item: pytest.Item | None = None
         self._lock = threading.Lock()
 
     @property
@@ -89,7 +90,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     kinds = set(marker.args) if marker else None
     state = metafunc.config.stash[STATE_KEY]
     specs = [s for s in state.plan.specs if kinds is None or s.kind in kinds]
-    metafunc.parametrize("sloguard_check", specs, ids=[s.id for s in specs], indirect=True)
+    # Direct parameters, not a fixture: a per-item fixture cost a setup step and an Allure container
+    # file for each of ~1,400 checks, and said nothing an engineer needs.
+    metafunc.parametrize("sloguard_check", [CheckHandle(s, state) for s in specs], ids=[s.id for s in specs])
 
 
 @pytest.hookimpl(trylast=True)
@@ -98,17 +101,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     selected = set()
     for item in session.items:
         callspec = getattr(item, "callspec", None)
-        spec = callspec.params.get("sloguard_check") if callspec is not None else None
-        if isinstance(spec, CheckSpec):
-            selected.add(spec.id)
+        handle = callspec.params.get("sloguard_check") if callspec is not None else None
+        if isinstance(handle, CheckHandle):
+            selected.add(handle.spec.id)
     state.selected = selected
 
 
 class CheckHandle:
-    """What a synthetic test function receives: the check and its result, and ``verify()``."""
+    """What a synthetic test function receives: its check, and ``verify()`` to report and judge it."""
 
-    def __init__(self, spec: CheckSpec, probe: Probe | None, item: pytest.Item) -> None:
-        self.spec, self.probe, self.item = spec, probe, item
+    def __init__(self, spec: CheckSpec, state: SyntheticState) -> None:
+        self.spec, self._state = spec, state
+
+    def __repr__(self) -> str:
+        return f"<check {self.spec.id}>"
+
+    @property
+    def probe(self) -> Probe | None:
+        """The check's run (the first call runs every selected check, concurrently)."""
+        return self._state.run().probes.get(self.spec.id)
 
     def verify(self) -> None:
         """Report the check to Allure, then pass, skip, or fail with its severity."""
@@ -116,8 +127,9 @@ class CheckHandle:
         report.to_allure(self.spec, probe)
         if probe is None:
             pytest.fail("the check did not run", pytrace=False)
-        if probe.status == "flaky":
-            self.item.user_properties.append(("sloguard_flaky", True))
+        item = self._state.current_item
+        if probe.status == "flaky" and item is not None:
+            item.user_properties.append(("sloguard_flaky", True))
         if probe.status == "skipped":
             pytest.skip(probe.skipped or "skipped")
         failures = probe.failures
@@ -126,12 +138,9 @@ class CheckHandle:
             pytest.fail("\n".join(lines), pytrace=False)
 
 
-@pytest.fixture
-def sloguard_check(request: pytest.FixtureRequest) -> CheckHandle:
-    spec: CheckSpec = request.param
-    state = request.config.stash[STATE_KEY]
-    outcome = state.run()
-    return CheckHandle(spec, outcome.probes.get(spec.id), request.node)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[STATE_KEY].current_item = item
 
 
 @pytest.fixture(scope="session")
