@@ -126,6 +126,15 @@ def test_three_integrations_down_is_p0(platform_factory, tmp_path: Path) -> None
     assert "github, jira, slack" in down["error"]
 
 
+def test_database_down_is_p0(platform_factory, tmp_path: Path) -> None:
+    faulty = platform_factory("db_down=true")
+    run = run_suite(tmp_path, "--target", faulty.base_url, "-k", "health")
+    assert run.code == 1
+    db = run.result("platform · GET /api/health/db")
+    assert db["status"] == "failed" and db["rule"] == "DATABASE_FAILURE" and db["severity"] == "P0", db
+    assert db["http_status"] == 503
+
+
 def test_auth_down_is_p0_auth_failure(platform_factory, tmp_path: Path) -> None:
     faulty = platform_factory("auth_down=true")
     run = run_suite(tmp_path, "--target", faulty.base_url, "-k", "oauth")
