@@ -1,13 +1,15 @@
 """Severities P0–P3 and the catalogue of alert rules (DESIGN.md section 7).
 
 Every failure names one `Rule`; the rule carries its severity, so routing (P0 → on-call, P1 → team)
-and the release verdict (P0/P1 fail it, P2/P3 do not) are decided in one place.
+and the release verdict (`sloguard.verdict`: failures at or above ``checks.fail_on`` fail it) read
+the same number.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from datetime import timedelta
 
 
 class Severity(enum.StrEnum):
@@ -28,6 +30,16 @@ class Severity(enum.StrEnum):
         """P0/P1 failures fail a run (exit 1); P2/P3 are listed but do not gate a release."""
         return self.rank <= 1
 
+    @property
+    def response_target(self) -> timedelta:
+        """How soon someone must respond (the platform plan: P0 at once, P1 2 h, P2 8 h, P3 24 h)."""
+        return _RESPONSE[self]
+
+    @property
+    def resolution_target(self) -> timedelta:
+        """How soon it must be resolved (P0 1 h, P1 4 h, P2 24 h, P3 one week)."""
+        return _RESOLUTION[self]
+
     def at_least(self, other: Severity) -> bool:
         """True when this severity is as urgent as ``other`` or more (P0.at_least(P1) is True)."""
         return self.rank <= other.rank
@@ -42,6 +54,20 @@ class Severity(enum.StrEnum):
             return cls(text)
         except ValueError:
             raise ValueError(f"unknown severity {value!r}: use one of P0, P1, P2, P3") from None
+
+
+_RESPONSE = {
+    Severity.P0: timedelta(0),
+    Severity.P1: timedelta(hours=2),
+    Severity.P2: timedelta(hours=8),
+    Severity.P3: timedelta(hours=24),
+}
+_RESOLUTION = {
+    Severity.P0: timedelta(hours=1),
+    Severity.P1: timedelta(hours=4),
+    Severity.P2: timedelta(hours=24),
+    Severity.P3: timedelta(weeks=1),
+}
 
 
 def most_severe(severities: Iterable[Severity | None]) -> Severity | None:
@@ -83,6 +109,7 @@ class Rule(enum.Enum):
     SLOW_OPERATION = (Severity.P1, "an operation took longer than 2 s")
     INTEGRATION_DEGRADED = (Severity.P1, "one integration is slow or failing")
     RATE_LIMIT_NEAR = (Severity.P1, "80% of a rate limit reached")
+    RATE_LIMITED = (Severity.P1, "the platform refused requests with 429 (rate limited)")
     CAPACITY_NEAR = (Severity.P1, "80% of capacity (CPU, memory, connections) reached")
     SLO_MISSED = (Severity.P1, "a service level objective was not met over the run")
     BUDGET_BURN_SLOW = (Severity.P1, "error budget burning fast enough for a ticket (3x/1 d or 1x/3 d)")
