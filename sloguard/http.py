@@ -1,81 +1,25 @@
 """The suite's HTTP layer: one shared async client whose every exchange is timed and recorded.
 
-Each request yields an :class:`Exchange` (redacted at creation, so nothing downstream can leak a
-secret) with the total latency and the network time (TCP connect + TLS handshake, from the HTTP
-client's trace hooks), and a curl line that reproduces it.
+Each request yields an :class:`~sloguard.results.Exchange` (redacted at creation, so nothing
+downstream can leak a secret) with the total latency and the network time (TCP connect + TLS
+handshake, from the HTTP client's trace hooks). A failure on the wire is classified from the
+exception's type into a `TransportErrorKind` (timeout, connect, tls, protocol, decode).
 """
 
 from __future__ import annotations
 
-import shlex
 import ssl
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 import httpx
 import orjson
+from aiohttp.http_exceptions import ContentEncodingError
 
-from . import redact
-
-CURL_TOKEN_VAR = "ATOM_TOKEN"  # curl lines read the bearer token from this variable, never inline
-BODY_LIMIT = 4096  # bytes of a body kept for reports; the rest is truncated with a marker
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request and its answer (or error), already redacted."""
-
-    method: str
-    url: str
-    request_headers: dict[str, str]
-    request_body: str
-    status: int | None
-    response_headers: dict[str, str] = field(default_factory=dict)
-    response_body: str = ""
-    latency_ms: float = 0.0
-    network_ms: float | None = None  # None: the request reused a kept-alive connection
-    error: str | None = None
-
-    def curl(self) -> str:
-        parts = ["curl", "-sS", "-X", self.method]
-        credential: str | None = None
-        for name, value in self.request_headers.items():
-            if name.lower() in ("host", "content-length", "accept-encoding", "connection", "user-agent"):
-                continue
-            if name.lower() == "authorization" and redact.MASK in value:
-                # The token was redacted: reproduce with your own, from the environment.
-                credential = f'-H "Authorization: Bearer ${CURL_TOKEN_VAR}"'
-                continue
-            parts += ["-H", f"{name}: {value}"]
-        if self.request_body:
-            parts += ["--data-raw", self.request_body]
-        parts.append(self.url)
-        quoted = [shlex.quote(p) for p in parts]
-        if credential:
-            quoted.insert(4, credential)
-        return " ".join(quoted)
-
-    def title(self) -> str:
-        outcome = self.error or str(self.status)
-        return f"{self.method} {httpx.URL(self.url).raw_path.decode()} → {outcome} ({self.latency_ms:.0f} ms)"
-
-    def as_text(self, which: str) -> str:
-        if which == "request":
-            head = "\n".join(f"{k}: {v}" for k, v in self.request_headers.items())
-            return f"{self.method} {self.url}\n{head}\n\n{self.request_body}"
-        head = "\n".join(f"{k}: {v}" for k, v in self.response_headers.items())
-        return f"HTTP {self.status if self.status is not None else '-'}\n{head}\n\n{self.response_body}"
-
-
-def _text(content: bytes) -> str:
-    body = content[:BODY_LIMIT].decode("utf-8", errors="replace")
-    if len(content) > BODY_LIMIT:
-        body += f"\n… [truncated, {len(content)} bytes in all]"
-    return body
+from sloguard.results import Exchange, TransportErrorKind
 
 
 def exchange_of(
@@ -83,22 +27,49 @@ def exchange_of(
     response: httpx.Response | None,
     *,
     error: str | None = None,
+    transport: TransportErrorKind | None = None,
     latency_ms: float = 0.0,
     network_ms: float | None = None,
 ) -> Exchange:
-    """Build the redacted record of one exchange (the response body must have been read)."""
-    return Exchange(
-        method=request.method,
-        url=redact.redact_text(str(request.url)),
-        request_headers=redact.redact_headers(dict(request.headers)),
-        request_body=redact.redact_text(_text(request.content)) if request.content else "",
-        status=response.status_code if response is not None else None,
-        response_headers=redact.redact_headers(dict(response.headers)) if response is not None else {},
-        response_body=redact.redact_text(_text(response.content)) if response is not None else "",
+    """The redacted record of one httpx exchange (the response body must have been read)."""
+    return Exchange.record(
+        request.method,
+        str(request.url),
+        request.headers.multi_items(),
+        request.content if request.content else None,
+        response.status_code if response is not None else None,
+        response.headers.multi_items() if response is not None else (),
+        response.content if response is not None else None,
         latency_ms=latency_ms,
         network_ms=network_ms,
+        transport=transport,
         error=error,
     )
+
+
+def classify(exc: BaseException) -> TransportErrorKind:
+    """The kind of a transport failure, from the exception's type (never from its message)."""
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError | httpx.TimeoutException):
+        return TransportErrorKind.TIMEOUT
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+        return TransportErrorKind.TLS
+    if isinstance(exc, aiohttp.ClientConnectorError | httpx.ConnectError):
+        return TransportErrorKind.CONNECT
+    if isinstance(exc, httpx.DecodingError):
+        return TransportErrorKind.DECODE
+    if isinstance(exc, aiohttp.ClientPayloadError) and isinstance(exc.__cause__, ContentEncodingError):
+        return TransportErrorKind.DECODE
+    return TransportErrorKind.PROTOCOL
+
+
+def describe(exc: BaseException, kind: TransportErrorKind, timeout_s: float) -> str:
+    """One line for a report: what failed on the wire."""
+    if kind is TransportErrorKind.TIMEOUT:
+        return f"timeout (no answer within {timeout_s:g} s)"
+    if isinstance(exc, aiohttp.ClientConnectorError) and kind is TransportErrorKind.CONNECT:
+        return f"target unreachable (cannot connect to {exc.host}:{exc.port})"
+    detail = " ".join(str(exc).split())[:200]
+    return f"{kind.value} error: {type(exc).__name__}" + (f": {detail}" if detail else "")
 
 
 class _Timer:
@@ -213,6 +184,7 @@ class Client:
         started = time.perf_counter()
         response: httpx.Response | None = None
         error: str | None = None
+        transport: TransportErrorKind | None = None
         try:
             async with self.session().request(
                 method, str(request.url), headers=send_headers, data=body, allow_redirects=False,
@@ -221,14 +193,12 @@ class Client:
                 payload = await answer.read()
                 response = httpx.Response(answer.status, headers=list(answer.raw_headers), content=payload,
                                           request=request)
-        except aiohttp.ClientConnectorError as exc:
-            error = f"target unreachable (cannot connect to {exc.host}:{exc.port})"
-        except TimeoutError:
-            error = f"timeout (no answer within {self._timeout:g} s)"
-        except aiohttp.ClientError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
+            transport = classify(exc)
+            error = describe(exc, transport, self._timeout)
         latency_ms = (time.perf_counter() - started) * 1000
-        exchange = exchange_of(request, response, error=error, latency_ms=latency_ms, network_ms=timer.network_ms)
+        exchange = exchange_of(request, response, error=error, transport=transport, latency_ms=latency_ms,
+                               network_ms=timer.network_ms)
         return response, exchange
 
     async def aclose(self) -> None:

@@ -26,11 +26,6 @@ class Severity(enum.StrEnum):
         return int(self.value[1])
 
     @property
-    def fails_verdict(self) -> bool:
-        """P0/P1 failures fail a run (exit 1); P2/P3 are listed but do not gate a release."""
-        return self.rank <= 1
-
-    @property
     def response_target(self) -> timedelta:
         """How soon someone must respond (the platform plan: P0 at once, P1 2 h, P2 8 h, P3 24 h)."""
         return _RESPONSE[self]

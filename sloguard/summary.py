@@ -1,161 +1,73 @@
-"""The run summary: ``reports/summary.json``, the verdict, the exit code and the human lines.
+"""The run summary: ``reports/summary.json``, its alerts and verdict, and the human lines.
 
-Every check and load run ends here, whatever produced the results, so the verdict rule lives in one
-place: a run fails when any SLO (overall or per integration) is missed or any P0/P1 alert stands;
-P2/P3 findings are listed but do not fail it. A run where no check ran also fails — a gate that
-tested nothing must not pass.
+Every check and load run ends here, whatever produced the records. The SLOs, the error budget
+and the counts come from one population (`sloguard.results.population`), the alerts from
+`sloguard.alerts.rules`, and the verdict from `sloguard.verdict` — so the document never shows
+two populations and the verdict rule lives in one place.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 
+from sloguard.alerts import Alert, build_alerts, nothing_ran
 from sloguard.redact import redact, redact_text
-from sloguard.results import CheckResult, Status, count, write_atomic
+from sloguard.results import CheckResult, ResultSet, Status, count, population, write_atomic
 from sloguard.severity import Rule, Severity
-from sloguard.slo import (
-    BurnRateAlert,
-    ErrorBudget,
-    SLOResult,
-    SLOTarget,
-    evaluate_by_integration,
-    evaluate_tally,
-    tally,
-)
+from sloguard.slo import BurnRateAlert, ErrorBudget, SLOTarget
+from sloguard.verdict import DEFAULT_FAIL_ON, Verdict, decide
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_SUMMARY_PATH = Path("reports/summary.json")
-_MAX_MESSAGE = 300
 
 
-@dataclass(frozen=True)
-class SummaryAlert:
-    """One line of the summary's ``alerts`` list: what fired, how bad, in one sentence."""
-
-    severity: Severity
-    rule: Rule
-    summary: str
-    check_id: str | None = None
-    integration: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"severity": self.severity.value, "rule": self.rule.name, "summary": self.summary}
-        if self.check_id:
-            out["check_id"] = self.check_id
-        if self.integration:
-            out["integration"] = self.integration
-        return out
+def new_run_id(started_at: datetime | None = None) -> str:
+    """``20261201T080526Z-3f2a9c1b``: sortable by time, unique across parallel runs."""
+    moment = (started_at or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def failure_alert(result: CheckResult) -> SummaryAlert:
-    """The alert line for a failed or errored check: where, what came back, why."""
-    label = f"{result.method} {result.path}" if result.method and result.path else result.check_id
-    if result.integration:
-        label = f"[{result.integration}] {label}"
-    if result.http_status is not None:
-        label += f" → {result.http_status}"
-    elif result.transport_error:
-        label += f" → {result.transport_error}"
-    if result.error:
-        first_line = result.error.strip().splitlines()[0] if result.error.strip() else ""
-        if first_line:
-            label += f": {_shorten(first_line)}"
-    rule = result.rule or Rule.OPERATION_FAILED
-    return SummaryAlert(result.severity or rule.severity, rule, label, result.check_id, result.integration)
+def coverage_of(results: Iterable[CheckResult]) -> dict[str, Any]:
+    """Operations (by operationId, else check id) that ran at least one check, and why others did
+    not (their first skip reason), for runners that have no catalog coverage of their own."""
+    ran: set[str] = set()
+    skipped: dict[str, str] = {}
+    for r in results:
+        key = r.operation or r.check_id
+        if r.status is Status.SKIPPED:
+            skipped.setdefault(key, r.skip_reason or "skipped")
+        else:
+            ran.add(key)
+    why = Counter(reason for key, reason in skipped.items() if key not in ran)
+    return {"checked": len(ran), "total": len(ran | set(skipped)), "reasons": dict(sorted(why.items()))}
 
 
-def slo_alert(slo: SLOResult) -> SummaryAlert:
-    """A missed objective is a P1 (SLO_MISSED): it fails the run."""
-    integration = None if slo.scope == "overall" else slo.scope
-    return SummaryAlert(Rule.SLO_MISSED.severity, Rule.SLO_MISSED, f"SLO missed: {slo.describe()}", None, integration)
+@dataclass
+class RunSummary:
+    """What a run leaves: the summary.json document, its alerts and its verdict."""
+
+    document: dict[str, Any]
+    alerts: list[Alert]
+    verdict: Verdict
+    records: ResultSet
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
 
 
-def burn_alert(alert: BurnRateAlert) -> SummaryAlert:
-    return SummaryAlert(alert.severity, alert.rule.rule, alert.describe())
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """How much of the catalog the run exercised, and why the rest was not checked."""
-
-    checked: int
-    total: int
-    reasons: Mapping[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not (0 <= self.checked <= self.total):
-            raise ValueError(f"coverage needs 0 ≤ checked ≤ total, got checked={self.checked}, total={self.total}")
-
-    @classmethod
-    def from_results(
-        cls,
-        results: Iterable[CheckResult],
-        total: int | None = None,
-        reasons: Mapping[str, int] | None = None,
-    ) -> Coverage:
-        """Count operations (by operationId, else check id) that ran at least one check.
-
-        ``total`` is the catalog size; ``reasons`` counts catalog operations that produced no result
-        at all (e.g. {"read-only target": 40}). Operations whose every result was skipped are counted
-        under their first skip reason; any remaining gap is counted as "not run".
-        """
-        ran: set[str] = set()
-        skipped: dict[str, str] = {}
-        for r in results:
-            key = r.operation or r.check_id
-            if r.status is Status.SKIPPED:
-                skipped.setdefault(key, r.skip_reason or r.error or "skipped")
-            else:
-                ran.add(key)
-        why: Counter[str] = Counter(dict(reasons or {}))
-        for key, reason in skipped.items():
-            if key not in ran:
-                why[reason] += 1
-        seen = len(ran | set(skipped))
-        catalog = max(total if total is not None else seen, len(ran))
-        gap = catalog - len(ran) - sum(why.values())
-        if gap > 0:
-            why["not run"] += gap
-        return cls(checked=len(ran), total=catalog, reasons=dict(sorted(why.items())))
-
-    @classmethod
-    def from_any(cls, source: Any) -> Coverage:
-        """Accept a Coverage, a mapping {checked, total, reasons}, or any object with ``checked`` and
-        ``total`` plus either ``reasons`` (why → count) or ``unchecked`` (operation → why), such as
-        the catalog's own coverage record."""
-        if isinstance(source, Coverage):
-            return source
-
-        def get(name: str) -> Any:
-            return source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
-
-        checked, total = get("checked"), get("total")
-        if checked is None or total is None:
-            raise ValueError(f"coverage needs 'checked' and 'total', got {type(source).__name__}")
-        reasons = get("reasons")
-        if reasons is None:
-            reasons = Counter(str(why) for why in (get("unchecked") or {}).values())
-        return cls(checked=int(checked), total=int(total), reasons=dict(sorted(reasons.items())))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"checked": self.checked, "total": self.total, "reasons": dict(self.reasons)}
-
-
-def build_summary(
-    results: Iterable[CheckResult],
+def summarize(
+    records: ResultSet | Iterable[CheckResult],
     *,
     suite: str,
     target: str,
@@ -163,70 +75,66 @@ def build_summary(
     duration_s: float,
     slo: Any = None,
     target_for: Callable[[str], Any] | None = None,
-    coverage: Any = None,
-    extra_alerts: Iterable[SummaryAlert | BurnRateAlert] = (),
-    slos: Iterable[SLOResult] | None = None,
-    fail_on: Severity | str = Severity.P1,
-) -> dict[str, Any]:
-    """The summary.json document (DESIGN.md §5), already redacted.
+    coverage: Mapping[str, Any] | None = None,
+    fail_on: Severity | str = DEFAULT_FAIL_ON,
+    run_id: str | None = None,
+    burn: Iterable[BurnRateAlert] = (),
+    extra_alerts: Iterable[Alert] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> RunSummary:
+    """The summary of a run (DESIGN.md §5), already redacted.
 
     ``slo`` is the overall target (an `SLOTarget`, a mapping or config's SLO model; default: the
-    platform defaults); ``target_for(integration)`` gives each integration's target. A runner that
-    evaluated its SLOs itself (e.g. over a tally with more requests than results) passes ``slos``
-    instead: scope "overall" goes to ``slos``, any other scope to ``integration_slos``.
-    ``coverage`` is anything `Coverage.from_any` takes; ``extra_alerts`` carries alerts decided
-    elsewhere, e.g. burn-rate alerts from history. ``fail_on`` is the least severe failure that
-    fails the verdict (P1 by default: P2/P3 are listed only).
+    platform defaults); ``target_for(integration)`` gives each integration's target. ``coverage``
+    is ``{checked, total, reasons}`` from the runner's catalog (else counted from the results).
+    ``extra`` adds runner-specific keys (e.g. a contract run's seed).
     """
-    items = list(results)
+    records = records if isinstance(records, ResultSet) else ResultSet(records)
+    results = records.snapshot()
+    run_id = run_id or new_run_id(started_at)
     overall_target = SLOTarget.from_any(slo) if slo is not None else SLOTarget()
-    overall_tally = tally(items)
-    if slos is None:
-        overall = evaluate_tally(overall_tally, overall_target)
-        per_integration = evaluate_by_integration(items, target_for, default=overall_target)
-    else:
-        given = list(slos)
-        overall = [x for x in given if x.scope == "overall"]
-        per_integration = {}
-        for x in given:
-            if x.scope != "overall":
-                per_integration.setdefault(x.scope, []).append(x)
-        per_integration = dict(sorted(per_integration.items()))
-    counts = count(items)
+    pop = population(records)
+    overall, per_integration = pop.evaluate(overall_target, target_for)
+    counts = count(results)
 
-    alerts: list[SummaryAlert] = [failure_alert(r) for r in items if r.is_failure]
-    missed = [s for s in overall if s.met is False]
-    missed += [s for slos in per_integration.values() for s in slos if s.met is False]
-    alerts += [slo_alert(s) for s in missed]
-    for extra in extra_alerts:
-        alerts.append(burn_alert(extra) if isinstance(extra, BurnRateAlert) else extra)
-    if counts.total - counts.skipped == 0:
-        reason = f"no check ran ({counts.skipped} skipped)" if counts.total else "no check ran (none collected)"
-        alerts.append(SummaryAlert(Rule.CHECK_ERROR.severity, Rule.CHECK_ERROR, reason))
-    alerts.sort(key=lambda a: a.severity.rank)
-
-    threshold = Severity.parse(fail_on)
-    failing = any(a.severity.at_least(threshold) for a in alerts)
-    budget = (
-        ErrorBudget.from_tally(overall_tally, overall_target.availability).to_dict()
-        if overall_target.availability is not None
-        else None
-    )
-    summary: dict[str, Any] = {
+    alerts = build_alerts(records, [*overall, *(s for group in per_integration.values() for s in group)],
+                          target=target, run_id=run_id, suite=suite, burn=burn, extra=extra_alerts)
+    if counts.decided == 0:
+        alerts.append(nothing_ran(counts.total, counts.skipped + counts.inconclusive, target=target,
+                                  run_id=run_id, suite=suite))
+    verdict = decide(alerts, counts, fail_on)
+    budget = (ErrorBudget.from_tally(pop.overall, overall_target.availability).to_dict()
+              if overall_target.availability is not None else None)
+    suites = records.suites()
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "verdict": "fail" if failing else "pass",
+        "run_id": run_id,
+        "verdict": verdict.word,
+        "fail_on": verdict.fail_on.value,
         "suite": suite,
         "target": target,
         "started_at": _iso(started_at),
         "duration_s": round(float(duration_s), 3),
         "checks": counts.to_dict(),
+        "suites": {name: count(r for r in results if r.suite == name).to_dict() for name in suites},
         "slos": [s.to_dict() for s in overall],
-        "integration_slos": {name: [s.to_dict() for s in slos] for name, slos in per_integration.items()},
+        "integration_slos": {name: [s.to_dict() for s in group] for name, group in per_integration.items()},
         "error_budget": budget,
-        "coverage": (Coverage.from_any(coverage) if coverage is not None else Coverage.from_results(items)).to_dict(),
-        "alerts": [a.to_dict() for a in alerts],
+        "coverage": dict(coverage) if coverage is not None else coverage_of(results),
+        "alerts": [_alert_line(a) for a in alerts],
+        "warnings": [{"check": r.check_id, "rule": w.rule.name, "severity": w.severity.value, "message": w.message}
+                     for r in results for w in r.warnings],
     }
-    return dict(redact(summary))
+    if extra:
+        document.update(extra)
+    return RunSummary(dict(redact(document)), alerts, verdict, records)
+
+
+def _alert_line(alert: Alert) -> dict[str, Any]:
+    out = alert.to_dict()
+    for key in ("target", "run_id", "state", "started_at", "check_ids"):
+        out.pop(key, None)
+    return out
 
 
 def _iso(moment: datetime) -> str:
@@ -239,34 +147,18 @@ def write_summary(summary: Mapping[str, Any], path: str | os.PathLike[str] = DEF
     return write_atomic(path, text)
 
 
-def write_run_summary(
-    reports_dir: str | os.PathLike[str],
-    *,
-    results: Iterable[CheckResult],
-    suite: str,
-    target: str,
-    started_at: datetime,
-    duration_s: float,
-    **options: Any,
-) -> dict[str, Any]:
-    """Build the summary (``options`` as for `build_summary`) and write ``<reports_dir>/summary.json``."""
-    summary = build_summary(
-        results, suite=suite, target=target, started_at=started_at, duration_s=duration_s, **options
-    )
-    write_summary(summary, Path(reports_dir) / "summary.json")
-    return summary
-
-
-def exit_code(summary: Mapping[str, Any]) -> int:
-    """0 when the verdict is pass, 1 when it is fail (usage/config errors, 2, are the CLI's)."""
-    return 0 if summary.get("verdict") == "pass" else 1
+def write_run(run: RunSummary, reports_dir: str | os.PathLike[str]) -> Path:
+    """``results.jsonl`` and ``summary.json`` under ``reports_dir``; returns the summary's path."""
+    folder = Path(reports_dir)
+    run.records.write_jsonl(folder / "results.jsonl")
+    return write_summary(run.document, folder / "summary.json")
 
 
 _SEVERITY_STYLE = {"P0": "bold red", "P1": "red", "P2": "yellow", "P3": "dim"}
 
 
 def human_summary(summary: Mapping[str, Any], top: int = 5) -> list[Text]:
-    """A few lines for a terminal: verdict, counts, coverage, missed SLOs, the worst failures.
+    """A few lines for a terminal: verdict, counts, coverage, missed SLOs, the worst alerts.
 
     Text is assembled, not parsed as markup, so a '[bold]' inside an error message stays literal.
     """
@@ -276,11 +168,13 @@ def human_summary(summary: Mapping[str, Any], top: int = 5) -> list[Text]:
         Text.assemble(
             ("PASS" if passed else "FAIL", "bold green" if passed else "bold red"),
             f"  {summary.get('suite', '')} against {redact_text(str(summary.get('target', '')))}"
-            f" in {float(summary.get('duration_s', 0.0)):.1f} s",
+            f" in {float(summary.get('duration_s', 0.0)):.1f} s"
+            + (f" (fails on {summary['fail_on']} and above)" if summary.get("fail_on") else ""),
         ),
         Text(
             f"checks: {checks.get('total', 0)} total · {checks.get('passed', 0)} passed · "
-            f"{checks.get('failed', 0)} failed · {checks.get('flaky', 0)} flaky · {checks.get('skipped', 0)} skipped"
+            f"{checks.get('failed', 0)} failed · {checks.get('flaky', 0)} flaky · "
+            f"{checks.get('inconclusive', 0)} inconclusive · {checks.get('skipped', 0)} skipped"
         ),
     ]
     coverage = summary.get("coverage")
@@ -294,15 +188,16 @@ def human_summary(summary: Mapping[str, Any], top: int = 5) -> list[Text]:
     others = [a for a in alerts if a.get("rule") != Rule.SLO_MISSED.name]
     for alert in others[:top]:
         sev = str(alert.get("severity", ""))
+        tag = "warning " if alert.get("warning") else ""
         lines.append(
             Text.assemble(
                 (f"{sev} ", _SEVERITY_STYLE.get(sev, "")),
-                (f"{alert.get('rule', '')}  ", "bold"),
+                (f"{tag}{alert.get('rule', '')}  ", "bold"),
                 redact_text(str(alert.get("summary", ""))),
             )
         )
     if len(others) > top:
-        lines.append(Text(f"… and {len(others) - top} more (see reports/summary.json)", style="dim"))
+        lines.append(Text(f"… and {len(others) - top} more alerts (see reports/summary.json)", style="dim"))
     return lines
 
 

@@ -15,9 +15,21 @@ import pytest
 
 from sloguard.errors import UsageError
 from sloguard.redact import MASK
-from sloguard.results import CheckResult, ResultSet, Status, count, write_atomic
+from sloguard.results import (
+    Aggregate,
+    Attachment,
+    CheckResult,
+    Exchange,
+    Finding,
+    ResultSet,
+    Status,
+    Traffic,
+    TransportErrorKind,
+    count,
+    write_atomic,
+)
 from sloguard.severity import Rule, Severity, most_severe, rules_of
-from sloguard.slo import SLOTarget
+from sloguard.slo import SLOTarget, Tally
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlMTIz"
 
@@ -32,7 +44,8 @@ def _r(check_id: str = "c", status: str = "passed", **kw: object) -> CheckResult
 def test_severity_order_and_verdict_weight() -> None:
     assert Severity.P0 < Severity.P1 < Severity.P2 < Severity.P3
     assert Severity.P0.at_least(Severity.P1) and not Severity.P2.at_least(Severity.P1)
-    assert [s.fails_verdict for s in Severity] == [True, True, False, False]
+    assert [s.response_target.total_seconds() / 3600 for s in Severity] == [0, 2, 8, 24]
+    assert [s.resolution_target.total_seconds() / 3600 for s in Severity] == [1, 4, 24, 168]
     assert most_severe([Severity.P2, None, Severity.P1]) is Severity.P1
     assert most_severe([]) is None
     assert Severity.parse("p1") is Severity.P1
@@ -59,44 +72,74 @@ def test_rule_catalogue_matches_the_design() -> None:
 # --- CheckResult ---------------------------------------------------------------------------------------
 
 
+def ex(status: int | None, *, latency_ms: float = 5.0, transport: TransportErrorKind | None = None) -> Exchange:
+    return Exchange.record("GET", "http://h/api/x", {"Authorization": f"Bearer {JWT}"}, None, status,
+                           {"content-type": "application/json"}, b"{}", latency_ms=latency_ms,
+                           transport=transport, error=transport.value if transport else None)
+
+
 def test_every_failure_names_a_rule_and_severity() -> None:
     assert _r(status="failed").rule is Rule.OPERATION_FAILED
     assert _r(status="failed", integration="stripe").rule is Rule.INTEGRATION_DEGRADED
     assert _r(status="error").rule is Rule.CHECK_ERROR
-    breach = _r(status="failed", rule="SECURITY_BREACH")
+    breach = _r(status="failed", findings=(Finding(Rule.SECURITY_BREACH, "open"),))
     assert breach.rule is Rule.SECURITY_BREACH and breach.severity is Severity.P0
-    override = _r(status="failed", rule=Rule.CONTRACT_DRIFT, severity="P1")
+    override = _r(status="failed", findings=(Finding(Rule.CONTRACT_DRIFT, "drift", severity=Severity.P1),))
     assert override.severity is Severity.P1
     assert _r(status="passed").rule is None and _r(status="passed").severity is None
 
 
+def test_findings_are_typed_and_the_worst_one_decides() -> None:
+    r = _r(status="failed", findings=(
+        Finding(Rule.RATE_LIMIT_NEAR, "90% used", warning=True),
+        Finding(Rule.INTEGRATION_DEGRADED, "took 900 ms", latency_only=True),
+        Finding(Rule.SECURITY_BREACH, "open without credentials"),
+    ))
+    assert r.rule is Rule.SECURITY_BREACH and r.error == "took 900 ms; open without credentials"
+    assert [f.rule for f in r.warnings] == [Rule.RATE_LIMIT_NEAR]
+    assert r.worst is not None and r.worst.label == "[P0 SECURITY_BREACH] open without credentials"
+    # a passing check can carry a warning, never a failure
+    assert _r(status="passed", findings=(Finding(Rule.RATE_LIMIT_NEAR, "80%", warning=True),)).rule is None
+    with pytest.raises(ValueError, match="cannot carry failing findings"):
+        _r(status="passed", findings=(Finding(Rule.SECURITY_BREACH, "open"),))
+    with pytest.raises(ValueError, match="needs a message"):
+        Finding(Rule.SECURITY_BREACH, "")
+
+
 def test_bad_values_give_one_line_errors() -> None:
-    with pytest.raises(ValueError, match=r"status 'pased' is not one of passed, failed, flaky, skipped, error"):
+    with pytest.raises(ValueError, match=r"status 'pased' is not one of passed, failed, flaky, skipped, inconclusive"):
         _r(status="pased")
     with pytest.raises(ValueError, match="attempts must be 1 or more"):
         _r(attempts=0)
-    with pytest.raises(ValueError, match="latency_ms must be a non-negative number"):
-        _r(latency_ms=-1.0)
+    with pytest.raises(ValueError, match="non-negative number of ms"):
+        Traffic(requests=1, slo_requests=1, latencies_ms=(-1.0,))
+    with pytest.raises(ValueError, match="unavailable ≤ errors ≤ slo_requests ≤ requests"):
+        Traffic(requests=1, slo_requests=2)
     with pytest.raises(ValueError, match="needs a check_id"):
         _r(check_id="")
     with pytest.raises(ValueError, match="unknown alert rule"):
-        _r(status="failed", rule="MADE_UP")
+        Finding("MADE_UP", "x")  # type: ignore[arg-type]
 
 
-def test_availability_semantics_of_a_result() -> None:
-    assert _r(http_status=200).reached_network and not _r(http_status=200).unavailable
-    assert _r(status="failed", http_status=503).unavailable
-    assert _r(status="failed", transport_error="timeout").unavailable
-    assert _r(status="failed", transport_error="connect").unavailable
-    # a 4xx is an answer: expected by a negative check or not, the service is up
-    assert not _r(status="passed", http_status=401).unavailable
-    assert not _r(status="failed", http_status=404).unavailable
-    # nothing went on the wire: not a request at all
-    assert not _r(status="error", error="fixture broke").reached_network
-    assert not _r(status="skipped", http_status=200).reached_network
-    assert _r(status="failed", rule="CONTRACT_DRIFT", http_status=200).is_failure
-    assert not _r(status="failed", rule="CONTRACT_DRIFT", http_status=200).blocks_release
-    assert not _r(status="flaky", attempts=2).is_failure
+def test_the_transport_error_is_a_type_on_the_evidence() -> None:
+    timed_out = _r(status="failed", evidence=(ex(None, transport=TransportErrorKind.TIMEOUT),))
+    assert timed_out.transport_error is TransportErrorKind.TIMEOUT and timed_out.http_status is None
+    answered = _r(status="failed", evidence=(ex(None, transport=TransportErrorKind.CONNECT), ex(503)))
+    assert answered.transport_error is None and answered.http_status == 503 and answered.latency_ms == 5.0
+    assert timed_out.final is not None and timed_out.final.title().endswith("→ timeout (5 ms)")
+
+
+def test_evidence_is_redacted_when_recorded_and_has_a_curl_line() -> None:
+    record = ex(200)
+    assert JWT not in str(record.to_dict())
+    assert record.request_headers["Authorization"] == f"Bearer {MASK}"
+    assert '"Authorization: Bearer $ATOM_TOKEN"' in record.curl()
+    basic = Exchange.record("POST", "http://h/token", {"Authorization": "Basic c2xvZ3VhcmQ6c2VjcmV0"},
+                            b"grant_type=client_credentials&client_secret=s3cr3t-value", 200)
+    assert basic.request_headers["Authorization"] == f"Basic {MASK}"
+    assert '-u "$ATOM_CLIENT_ID:$ATOM_CLIENT_SECRET"' in basic.curl() and "s3cr3t-value" not in basic.curl()
+    long = Exchange.record("GET", "http://h/x", {}, None, 200, {}, b"x" * 10_000)
+    assert len(long.response_body) < 4200 and "truncated, 10000 bytes in all" in long.response_body
 
 
 def test_round_trip_through_dict_and_json() -> None:
@@ -109,17 +152,21 @@ def test_round_trip_through_dict_and_json() -> None:
         operation="stripe_list_charges",
         method="GET",
         path="/api/stripe/charges",
-        latency_ms=812.5,
-        network_ms=3.25,
-        http_status=500,
+        findings=(Finding(Rule.INTEGRATION_DEGRADED, "500 Internal Server Error"),
+                  Finding(Rule.RATE_LIMIT_NEAR, "85% used", warning=True)),
+        traffic=Traffic(requests=3, slo_requests=2, errors=2, unavailable=2, latencies_ms=(812.5, 3.0)),
+        evidence=(ex(None, transport=TransportErrorKind.TIMEOUT), ex(500, latency_ms=812.5)),
         slo=SLOTarget(latency_p95_ms=800),
-        rule=Rule.INTEGRATION_DEGRADED,
-        error="500 Internal Server Error",
+        notes=("retried once",),
         attempts=3,
         started_at=datetime(2024, 12, 19, 10, 0, tzinfo=UTC),
-        details={"curl": "curl http://h/x"},
+        duration_ms=830.0,
+        labels={"step": "1000 users"},
+        attachments=(Attachment("p95 over time", "charts/p95.png", "image/png"),),
     )
-    again = CheckResult.from_dict(json.loads(json.dumps(original.to_dict())))
+    data = json.loads(json.dumps(original.to_dict()))
+    assert data["rule"] == "INTEGRATION_DEGRADED" and data["http_status"] == 500 and data["severity"] == "P1"
+    again = CheckResult.from_dict(data)
     assert again == original
     assert again.severity is Severity.P1 and again.slo == SLOTarget(latency_p95_ms=800)
     assert CheckResult.from_dict({"check_id": "x", "status": "passed", "added_later": 1}).check_id == "x"
@@ -127,27 +174,39 @@ def test_round_trip_through_dict_and_json() -> None:
     assert naive.started_at.tzinfo is not None
 
 
+def test_aggregates_merge_losslessly_and_refuse_other_scopes() -> None:
+    def agg(step: str, latencies: list[float], errors: int = 0) -> Aggregate:
+        t = Tally()
+        t.record(requests=len(latencies), errors=errors, unavailable=errors, latencies_ms=latencies)
+        return Aggregate("GET /api/slack/messages", integration="slack", step=step, tally=t)
+
+    a, b = agg("1000 users", [10.0] * 900), agg("1000 users", [700.0] * 100, errors=3)
+    a.merge(b)
+    assert (a.tally.requests, a.tally.errors) == (1000, 3) and a.tally.latency.percentile(95) == 700.0
+    with pytest.raises(ValueError, match="different scopes"):
+        a.merge(agg("2500 users", [1.0]))
+    again = Aggregate.from_dict(json.loads(json.dumps(a.to_dict())))
+    assert again.key == a.key and again.tally.latency.percentile(95) == 700.0
+
+
 # --- ResultSet ----------------------------------------------------------------------------------------
 
 
 def test_counts_put_errors_in_failed_and_total_adds_up() -> None:
-    rs = ResultSet([_r(status=s) for s in ["passed", "passed", "failed", "error", "flaky", "skipped", "skipped"]])
-    c = rs.counts()
-    assert (c.total, c.passed, c.failed, c.flaky, c.skipped, c.errors) == (7, 2, 2, 1, 2, 1)
-    assert c.total == c.passed + c.failed + c.flaky + c.skipped
+    statuses = ["passed", "passed", "failed", "error", "flaky", "skipped", "skipped", "inconclusive"]
+    c = ResultSet([_r(status=s) for s in statuses]).counts()
+    assert (c.total, c.passed, c.failed, c.flaky, c.skipped, c.inconclusive, c.errors) == (8, 2, 2, 1, 2, 1, 1)
+    assert c.total == c.passed + c.failed + c.flaky + c.skipped + c.inconclusive
+    assert c.decided == 5
     assert count([]).total == 0
 
 
 def test_failures_come_most_severe_first() -> None:
-    rs = ResultSet(
-        [
-            _r("a", "failed", rule="CONTRACT_DRIFT"),
-            _r("b", "failed", rule="SLOW_OPERATION"),
-            _r("c", "passed"),
-            _r("d", "failed", rule="SECURITY_BREACH"),
-            _r("e", "failed", rule="COSMETIC_CONTRACT"),
-        ]
-    )
+    def failed(check_id: str, rule: Rule) -> CheckResult:
+        return _r(check_id, "failed", findings=(Finding(rule, "x"),))
+
+    rs = ResultSet([failed("a", Rule.CONTRACT_DRIFT), failed("b", Rule.SLOW_OPERATION), _r("c", "passed"),
+                    failed("d", Rule.SECURITY_BREACH), failed("e", Rule.COSMETIC_CONTRACT)])
     assert [r.check_id for r in rs.failures()] == ["d", "b", "a", "e"]
 
 
@@ -180,28 +239,27 @@ def test_concurrent_adds_from_threads_and_tasks_lose_nothing() -> None:
 
 
 def test_jsonl_round_trip_is_redacted(tmp_path: Path) -> None:
+    t = Tally()
+    t.record(requests=5, latencies_ms=[1, 2, 3, 4, 5])
     rs = ResultSet(
         [
-            _r("ok", http_status=200, latency_ms=12.0),
-            _r(
-                "auth",
-                "failed",
-                rule="AUTH_FAILURE",
-                http_status=401,
-                error=f"token {JWT} rejected",
-                details={"request": {"headers": {"Authorization": f"Bearer {JWT}"}}, "body": "password=hunter22"},
-            ),
-        ]
+            _r("ok", evidence=(ex(200),)),
+            _r("auth", "failed", findings=(Finding(Rule.AUTH_FAILURE, f"token {JWT} rejected; password=hunter22"),),
+               evidence=(ex(401),)),
+        ],
+        [Aggregate("GET /x", tally=t)],
     )
     path = rs.write_jsonl(tmp_path / "run" / "results.jsonl")
     text = path.read_text()
     assert JWT not in text and "hunter22" not in text
-    assert len(text.splitlines()) == 2
+    assert len(text.splitlines()) == 3
     back = ResultSet.read_jsonl(path)
     assert [r.check_id for r in back] == ["ok", "auth"]
     auth = back.snapshot()[1]
-    assert auth.rule is Rule.AUTH_FAILURE and auth.details["request"]["headers"]["Authorization"] == MASK
-    assert ResultSet.read_jsonl(path, path).counts().total == 4  # several worker files merge
+    assert auth.rule is Rule.AUTH_FAILURE and auth.evidence[0].request_headers["Authorization"] == f"Bearer {MASK}"
+    assert back.aggregates()[0].tally.latency.count == 5
+    twice = ResultSet.read_jsonl(path, path)  # several worker files merge: results add, aggregates merge
+    assert twice.counts().total == 4 and twice.aggregates()[0].tally.requests == 10
 
 
 def test_reading_a_broken_results_file_names_the_file_and_line(tmp_path: Path) -> None:

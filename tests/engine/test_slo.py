@@ -10,7 +10,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from sloguard.results import CheckResult
 from sloguard.severity import Rule, Severity
 from sloguard.slo import (
     DEFAULT_BURN_RATE_RULES,
@@ -20,10 +19,8 @@ from sloguard.slo import (
     SLOTarget,
     Tally,
     burn_rate,
-    evaluate,
     evaluate_burn_rates,
-    evaluate_by_integration,
-    tally,
+    evaluate_tally,
     time_to_exhaustion,
 )
 
@@ -40,11 +37,6 @@ def hist_of(values: list[float]) -> LatencyHistogram:
     for v in values:
         h.record(v)
     return h
-
-
-def _r(status: str = "passed", **kw: object) -> CheckResult:
-    kw.setdefault("check_id", "c")
-    return CheckResult(status=status, **kw)  # type: ignore[arg-type]
 
 
 # --- percentiles -----------------------------------------------------------------------------------------
@@ -109,91 +101,75 @@ def test_values_beyond_an_hour_are_clamped_and_counted() -> None:
     assert h.percentile(100) == pytest.approx(3_600_000.0, rel=1e-3)
 
 
-# --- error rate and availability -------------------------------------------------------------------------
+# --- error rate and availability over a tally ------------------------------------------------------------
 
 
-def by_name(results: list[CheckResult], target: SLOTarget | None = None) -> dict[str, SLOResult]:
-    return {s.name: s for s in evaluate(results, target or SLOTarget())}
+def tally_of(*batches: tuple[int, int, int, float | None]) -> Tally:
+    """Batches of (requests, errors, unavailable, latency of each answered request)."""
+    t = Tally()
+    for requests, errors, unavailable, latency in batches:
+        answered = requests - unavailable if latency is not None else 0
+        t.record(requests=requests, errors=errors, unavailable=unavailable,
+                 latencies_ms=[latency] * answered if latency is not None else ())
+    return t
+
+
+def by_name(t: Tally, target: SLOTarget | None = None) -> dict[str, SLOResult]:
+    return {s.name: s for s in evaluate_tally(t, target or SLOTarget())}
 
 
 def test_no_requests_means_measured_none_and_met_none() -> None:
-    for results in ([], [_r("skipped", skip_reason="read-only")], [_r("error", error="fixture failed")]):
-        slos = evaluate(results, SLOTarget())
-        assert [s.name for s in slos] == ["latency_p95_ms", "error_rate", "availability", "network_ms"]
-        assert all(s.measured is None and s.met is None and s.samples == 0 for s in slos)
+    slos = evaluate_tally(Tally(), SLOTarget())
+    assert [s.name for s in slos] == ["latency_p95_ms", "error_rate", "availability", "network_ms"]
+    assert all(s.measured is None and s.met is None and s.samples == 0 for s in slos)
 
 
-def test_error_rate_and_availability_count_the_right_things() -> None:
-    results = (
-        [_r(http_status=200, latency_ms=20) for _ in range(90)]
-        + [_r(http_status=404, latency_ms=5)] * 4  # negative checks: expected 4xx, passed
-        + [_r("failed", http_status=401, rule="AUTH_FAILURE", latency_ms=5)]  # wrong answer, but an answer
-        + [_r("failed", http_status=503, latency_ms=5)]
-        + [_r("failed", transport_error="timeout")]
-        + [_r("failed", transport_error="connect")]
-        + [_r("failed", rule="COSMETIC_CONTRACT", http_status=200, latency_ms=5)]  # P3: not a failed request
-        + [_r("flaky", http_status=200, attempts=3, latency_ms=7)]  # two transient failures, then a pass
-    )
-    t = tally(results)
-    assert t.requests == 90 + 4 + 1 + 1 + 1 + 1 + 1 + 3 == 102
-    assert t.failed == 1 + 1 + 1 + 1 + 2 == 6
-    assert t.unavailable == 1 + 1 + 1 + 2 == 5
-    slos = by_name(results)
-    assert slos["error_rate"].measured == pytest.approx(6 / 102)
-    assert slos["availability"].measured == pytest.approx(97 / 102)
-    assert slos["error_rate"].met is False and slos["availability"].met is False
+def test_error_rate_and_availability_are_their_definitions() -> None:
+    t = tally_of((90, 0, 0, 20.0), (6, 6, 0, 5.0), (4, 4, 4, None))  # 6 wrong answers, 4 not served
+    slos = by_name(t)
+    assert slos["error_rate"].measured == pytest.approx(10 / 100)
+    assert slos["availability"].measured == pytest.approx(96 / 100)
+    assert slos["error_rate"].samples == slos["availability"].samples == 100
+    assert slos["latency_p95_ms"].samples == 96  # only answered requests have a latency
+    with pytest.raises(ValueError, match="unavailable ≤ errors ≤ requests"):
+        Tally().record(requests=1, errors=0, unavailable=1)
 
 
 def test_objective_boundaries() -> None:
     """error rate < objective (strict), availability ≥ objective, latency p95 < objective."""
-    at_one_percent = [_r(http_status=200)] * 99 + [_r("failed", http_status=400)]
-    assert by_name(at_one_percent)["error_rate"].met is False
-    assert by_name([*at_one_percent, _r(http_status=200)])["error_rate"].met is True
-    at_three_nines = [_r(http_status=200)] * 999 + [_r("failed", http_status=502)]
-    assert by_name(at_three_nines)["availability"].met is True
-    assert by_name(at_three_nines[1:])["availability"].met is False
-    slow = [_r(http_status=200, latency_ms=499.0, network_ms=99.0)] * 20
-    assert by_name(slow)["latency_p95_ms"].met is True
-    assert by_name(slow)["network_ms"].met is True
-    slower = [_r(http_status=200, latency_ms=501.0, network_ms=101.0)] * 20
-    assert by_name(slower)["latency_p95_ms"].met is False
-    assert by_name(slower)["network_ms"].met is False
+    assert by_name(tally_of((99, 0, 0, 1.0), (1, 1, 0, 1.0)))["error_rate"].met is False
+    assert by_name(tally_of((100, 0, 0, 1.0), (1, 1, 0, 1.0)))["error_rate"].met is True
+    assert by_name(tally_of((999, 0, 0, 1.0), (1, 1, 1, None)))["availability"].met is True
+    assert by_name(tally_of((998, 0, 0, 1.0), (1, 1, 1, None)))["availability"].met is False
+    slow, slower = Tally(), Tally()
+    slow.record(requests=20, latencies_ms=[499.0] * 20, network_ms=[99.0] * 5)
+    slower.record(requests=20, latencies_ms=[501.0] * 20, network_ms=[101.0] * 5)
+    assert by_name(slow)["latency_p95_ms"].met is True and by_name(slow)["network_ms"].met is True
+    assert by_name(slower)["latency_p95_ms"].met is False and by_name(slower)["network_ms"].met is False
 
 
 def test_a_zero_error_rate_objective_is_met_only_by_no_errors() -> None:
     zero = SLOTarget(error_rate=0)
-    assert by_name([_r(http_status=200)] * 5, zero)["error_rate"].met is True
-    assert by_name([_r(http_status=200)] * 5 + [_r("failed", http_status=500)], zero)["error_rate"].met is False
+    assert by_name(tally_of((5, 0, 0, 1.0)), zero)["error_rate"].met is True
+    assert by_name(tally_of((5, 0, 0, 1.0), (1, 1, 1, None)), zero)["error_rate"].met is False
 
 
 def test_objectives_set_to_none_are_not_evaluated() -> None:
-    slos = evaluate([_r(http_status=200, latency_ms=1)], SLOTarget(network_ms=None, error_rate=None))
+    slos = evaluate_tally(tally_of((1, 0, 0, 1.0)), SLOTarget(network_ms=None, error_rate=None))
     assert [s.name for s in slos] == ["latency_p95_ms", "availability"]
 
 
 def test_tallies_merge_and_travel_between_processes() -> None:
     a, b = Tally(), Tally()
-    a.record(failed=False, unavailable=False, latency_ms=10, network_ms=1)
-    b.record(failed=True, unavailable=True, latency_ms=900, retried=1)
+    a.record(requests=1, latencies_ms=[10], network_ms=[1])
+    b.record(requests=2, errors=2, unavailable=2, latencies_ms=[900])
     merged = Tally.from_dict(a.to_dict())
     merged.merge(Tally.from_dict(b.to_dict()))
-    assert (merged.requests, merged.failed, merged.unavailable) == (3, 2, 2)
+    assert (merged.requests, merged.errors, merged.unavailable) == (3, 2, 2)
     assert merged.latency.count == 2 and merged.latency.percentile(100) == 900.0
-
-
-def test_each_integration_is_held_to_its_own_target() -> None:
-    stripe = [_r(http_status=200, latency_ms=700, integration="stripe") for _ in range(10)]
-    slack = [_r(http_status=200, latency_ms=700, integration="slack") for _ in range(10)]
-    core = [_r(http_status=200, latency_ms=10) for _ in range(10)]
-    targets = {"stripe": SimpleNamespace(latency_p95_ms=800, error_rate=0.01, availability=0.999, network_ms=100)}
-    out = evaluate_by_integration(stripe + slack + core, lambda name: targets.get(name, SLOTarget()))
-    assert sorted(out) == ["slack", "stripe"]  # results without an integration are overall-only
-    assert {s.name: s.met for s in out["stripe"]}["latency_p95_ms"] is True
-    assert {s.name: s.met for s in out["slack"]}["latency_p95_ms"] is False
-    assert out["stripe"][0].scope == "stripe" and "[stripe]" in out["stripe"][0].describe()
-    # without target_for, the SLO each result was held to is used
-    held = [_r(http_status=200, latency_ms=700, integration="jira", slo=SLOTarget(latency_p95_ms=750))]
-    assert evaluate_by_integration(held)["jira"][0].met is True
+    assert merged.network.count == 1
+    with pytest.raises(ValueError, match="not a tally"):
+        Tally.from_dict({"requests": 1})
 
 
 def test_slo_targets_validate_and_build_from_config_like_objects() -> None:
@@ -226,7 +202,7 @@ def test_error_budget_remaining_and_burn_rate() -> None:
     assert ErrorBudget(objective=0.999, total=0, bad=0).remaining == 1.0
     assert ErrorBudget(objective=0.999, total=0, bad=0).burn_rate is None
     assert math.isinf(ErrorBudget(objective=1.0, total=10, bad=1).consumed)
-    assert ErrorBudget.from_tally(tally([_r("failed", http_status=500), _r(http_status=200)]), 0.9).bad == 1
+    assert ErrorBudget.from_tally(tally_of((2, 1, 1, 1.0)), 0.9).bad == 1
     with pytest.raises(ValueError, match="bad ≤ total"):
         ErrorBudget(objective=0.999, total=1, bad=2)
 
