@@ -6,41 +6,19 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from sloguard import redact
-from sloguard.auth import AuthError, AuthSettings, TokenProvider
+from sloguard.auth import AuthError, TokenProvider
 from sloguard.catalog import Catalog, Entry
 from sloguard.config import Config
 from sloguard.datagen import DataGenerator, IdPool, resource_of
 from sloguard.http import Client, exchange_of
+from sloguard.target import Target, request_overrides
 
 from .probe import Probe, TokenUnavailable, current_probe
 from .validate import SchemaValidator
-
-
-def auth_settings(config: Config) -> AuthSettings:
-    """The config's ``auth:`` section as the OAuth client's plain settings."""
-    auth = config.auth
-
-    def secret(value: Any) -> str | None:
-        return value.get_secret_value() if value is not None else None
-
-    return AuthSettings(
-        issuer=config.issuer,
-        client_id=auth.client_id,
-        client_secret=secret(auth.client_secret),
-        scope=auth.scope,
-        username=auth.user.username if auth.user else None,
-        password=secret(auth.user.password) if auth.user else None,
-        pkce_client_id=auth.pkce.client_id if auth.pkce else None,
-        redirect_uri=auth.pkce.redirect_uri if auth.pkce else None,
-        audience=auth.audience,
-        verify_tls=config.target.verify_tls,
-        timeout_s=config.target.timeout_s,
-    )
 
 
 @dataclass(repr=False)
@@ -69,27 +47,18 @@ class RunContext:
         return missing_scopes(self.config, entry)
 
     @classmethod
-    def create(cls, config: Config, catalog: Catalog | None, *, read_only: bool) -> RunContext:
-        concurrency = config.checks.concurrency
-        client = Client(
-            config.target.base_url, timeout_s=config.target.timeout_s, verify=config.target.verify_tls,
-            headers=config.target.headers, max_connections=concurrency,
-        )
-        tokens_http = httpx.AsyncClient(
-            verify=config.target.verify_tls, timeout=config.target.timeout_s, headers=config.target.headers,
-            event_hooks={"response": [_record_on_probe]},
-        )
-        tokens = TokenProvider(auth_settings(config), tokens_http)
+    def create(cls, target: Target) -> RunContext:
+        config, catalog = target.config, target.catalog
+        tokens_http = target.auth_http(request=[_stamp_start], response=[_record_on_probe])
         spec = catalog.spec if catalog is not None else {}
         components = spec.get("components") if isinstance(spec.get("components"), dict) else None
         validator = SchemaValidator(components, str(spec.get("openapi", "3.0.3")))
-        data = DataGenerator(catalog, overrides=_request_overrides(config)) if catalog is not None else DataGenerator()
-        base_path = urlsplit(config.target.base_url).path.rstrip("/")
-        prefix = catalog.base_path if catalog is not None and not base_path.endswith(catalog.base_path) else ""
+        overrides = request_overrides(config)
+        data = DataGenerator(catalog, overrides=overrides) if catalog is not None else DataGenerator()
         return cls(
-            path_prefix=prefix,
-            config=config, catalog=catalog, client=client, tokens=tokens, read_only=read_only,
-            retries=config.checks.retries, limiter=asyncio.Semaphore(concurrency), data=data, validator=validator,
+            path_prefix=target.path_prefix, config=config, catalog=catalog, client=target.client(),
+            tokens=target.token_provider(tokens_http), read_only=target.read_only, retries=config.checks.retries,
+            limiter=asyncio.Semaphore(config.checks.concurrency), data=data, validator=validator,
         )
 
     def url(self, path: str) -> str:
@@ -132,34 +101,24 @@ class RunContext:
         await self.tokens.http.aclose()
 
 
+_STARTED = "sloguard_started"
+
+
+async def _stamp_start(request: httpx.Request) -> None:
+    request.extensions[_STARTED] = time.perf_counter()
+
+
 async def _record_on_probe(response: httpx.Response) -> None:
     """OAuth steps go through the OAuth client; their exchanges still belong to the check's report."""
     probe = current_probe.get()
     if probe is None:
         return
     await response.aread()
-    started = response.request.extensions.get("sloguard_started")
+    started = response.request.extensions.get(_STARTED)
     latency = (time.perf_counter() - started) * 1000 if isinstance(started, float) else 0.0
     probe.exchanges.append(exchange_of(response.request, response, latency_ms=latency))
+    probe.attempts += 1
 
 
 def list_key(entry: Entry) -> tuple[str, str]:
     return entry.integration, resource_of(entry.path)
-
-
-def _request_overrides(config: Config) -> dict[str, dict[str, Any]]:
-    """catalog.overrides → the data generator's per-operation request data."""
-    out: dict[str, dict[str, Any]] = {}
-    for key, override in config.catalog.overrides.items():
-        sections: dict[str, Any] = {}
-        if override.path_params:
-            sections["path"] = override.path_params
-        if override.query:
-            sections["query"] = override.query
-        if override.headers:
-            sections["headers"] = override.headers
-        if override.body is not None:
-            sections["body"] = override.body
-        if sections and " " not in key and "*" not in key:
-            out[key] = sections
-    return out

@@ -16,7 +16,7 @@ from sloguard.config import Config
 from sloguard.datagen import resource_of
 from sloguard.severity import Rule
 
-from .probe import CheckSpec, Kind
+from .probe import CheckKind, CheckSpec
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -58,7 +58,7 @@ def missing_scopes(config: Config, entry: Entry) -> list[str]:
     return sorted(set(entry.auth.scopes) - set((config.auth.scope or "").split()))
 
 
-def spec_for(entry: Entry, kind: Kind, rule: Rule, *, suffix: str = "", skip: str | None = None) -> CheckSpec:
+def spec_for(entry: Entry, kind: CheckKind, rule: Rule, *, suffix: str = "", skip: str | None = None) -> CheckSpec:
     label = f"{entry.integration} · {entry.method} {entry.path}" + (f" · {suffix}" if suffix else "")
     return CheckSpec(
         id=label, kind=kind, integration=entry.integration, group=resource_of(entry.path) or entry.group,

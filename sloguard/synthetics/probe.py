@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from sloguard.http import Exchange
-from sloguard.severity import Rule, Severity
+from sloguard.results import Exchange, Finding, Outcome, request_outcome
+from sloguard.severity import Rule
 
 if TYPE_CHECKING:
     from .context import RunContext
 
-Kind = Literal["platform", "endpoint", "crud", "action", "security", "oauth", "health", "sync", "tls"]
-Auth = Literal["default"] | str | None  # "default": the suite's token; None: no credentials; else a header
+CheckKind = Literal["platform", "endpoint", "crud", "action", "security", "oauth", "health", "sync", "tls"]
+# "default": the suite's token; None: no credentials; any other string: the Authorization header to send
+Credential = Literal["default"] | str | None
 
 STORIES: dict[str, str] = {
     "platform": "reachability",
@@ -44,7 +45,7 @@ class CheckSpec:
     """One check, as pytest and Allure see it."""
 
     id: str
-    kind: Kind
+    kind: CheckKind
     integration: str
     group: str
     title: str
@@ -60,15 +61,11 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
-class Finding:
-    rule: Rule
-    message: str
-    warning: bool = False
-    slow: bool = False  # a correct answer that came too late: counts against latency, not the error rate
+class Sample:
+    """A request that counts toward the SLOs, with how it counted."""
 
-    @property
-    def severity(self) -> Severity:
-        return self.rule.severity
+    exchange: Exchange
+    outcome: Outcome
 
 
 # The check whose task is running: the OAuth client's exchanges are attached to it.
@@ -92,21 +89,32 @@ class Probe:
     retries: int = 0  # of those, repeats after a transient failure
     retried: bool = False
     skipped: str | None = None
+    undecided: str | None = None  # ran, but the answers could not decide (inconclusive)
+    errored: bool = False  # the check itself broke (a harness error, not a platform finding)
     slo: Mapping[str, Any] | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
-    measured: list[Exchange] = field(default_factory=list)  # exchanges that count towards SLOs
+    samples: list[Sample] = field(default_factory=list)  # requests that count toward the SLOs
     network_samples: list[float] = field(default_factory=list)  # connect (+ TLS) times, network check only
 
     # ---------------------------------------------------------------- outcome
-    def fail(self, message: str, rule: Rule | None = None, *, slow: bool = False) -> None:
-        self.findings.append(Finding(rule or self.spec.rule, message, slow=slow))
+    def fail(self, message: str, rule: Rule | None = None, *, latency_only: bool = False) -> None:
+        self.findings.append(Finding(rule or self.spec.rule, message, latency_only=latency_only))
 
     def warn(self, message: str, rule: Rule) -> None:
         self.findings.append(Finding(rule, message, warning=True))
 
     def skip(self, reason: str) -> None:
         self.skipped = reason
+
+    def inconclusive(self, reason: str) -> None:
+        """The check ran but what came back cannot decide it (a 503 or 429 to a probe)."""
+        self.undecided = reason
+
+    def harness_error(self, message: str) -> None:
+        """The check could not run to a verdict: the suite's own failure, not the platform's."""
+        self.errored = True
+        self.findings.append(Finding(Rule.CHECK_ERROR, message))
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -120,11 +128,13 @@ class Probe:
         return [f for f in self.findings if f.warning]
 
     @property
-    def status(self) -> Literal["passed", "failed", "flaky", "skipped"]:
+    def status(self) -> Literal["passed", "failed", "flaky", "skipped", "inconclusive", "error"]:
         if self.failures:
-            return "failed"
+            return "error" if self.errored and all(f.rule is Rule.CHECK_ERROR for f in self.failures) else "failed"
         if self.skipped is not None:
             return "skipped"
+        if self.undecided is not None:
+            return "inconclusive"
         return "flaky" if self.retried else "passed"
 
     @property
@@ -135,7 +145,7 @@ class Probe:
         return min(failures, key=lambda f: f.severity.rank).rule
 
     # ---------------------------------------------------------------- requests
-    async def headers_for(self, auth: Auth) -> dict[str, str]:
+    async def headers_for(self, auth: Credential) -> dict[str, str]:
         if auth is None:
             return {}
         if auth == "default":
@@ -148,7 +158,7 @@ class Probe:
         path: str,
         *,
         expect: Collection[int],
-        auth: Auth = "default",
+        auth: Credential = "default",
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         data: Mapping[str, str] | None = None,
@@ -158,7 +168,8 @@ class Probe:
     ) -> httpx.Response | None:
         """One request, retried on a network error or an unexpected 5xx (``checks.retries`` times).
 
-        An answer that only came right on a retry marks the check flaky.
+        An answer that only came right on a retry marks the check flaky. With ``measure``, every
+        attempt counts toward the SLOs (a retried 5xx is an unavailable request, not forgiven).
         """
         try:
             merged = {**(await self.headers_for(auth)), **dict(headers or {})}
@@ -175,18 +186,17 @@ class Probe:
             self.attempts += 1
             self.retries += 1 if attempt else 0
             self.exchanges.append(exchange)
-            transient = response is None or (response.status_code >= 500 and response.status_code not in expect)
+            status = response.status_code if response is not None else None
+            if measure:
+                self.samples.append(Sample(exchange, request_outcome(status, expect)))
+            transient = status is None or (status >= 500 and status not in expect)
             if not transient:
                 if attempt > 0:
                     self.retried = True
                     self.note(f"{method} {path} passed on attempt {attempt + 1}: {self.exchanges[-2].title()}")
-                if measure:
-                    self.measured.append(exchange)
                 return response
             if attempt < retries:
                 await asyncio.sleep(0.05 * (attempt + 1))
-        if measure:
-            self.measured.append(self.exchanges[-1])
         return response
 
     @property

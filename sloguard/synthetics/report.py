@@ -7,6 +7,7 @@ summary carry numbers and messages only.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,14 +16,12 @@ import allure
 import pytest
 
 from sloguard import redact
-from sloguard.http import Exchange
 from sloguard.severity import Severity
 
 from .probe import CheckSpec, Probe
 
 if TYPE_CHECKING:
     from sloguard.results import CheckResult
-    from sloguard.slo import SLOResult
 
     from .runner import RunOutcome
     from .session import SyntheticSession
@@ -41,15 +40,16 @@ def to_allure(spec: CheckSpec, probe: Probe | None) -> None:
     allure.dynamic.feature(spec.group)
     allure.dynamic.story(spec.story)
     allure.dynamic.title(spec.id)
-    severity = probe.rule.severity if probe is not None and probe.rule is not None else spec.rule.severity
+    worst = min(probe.failures, key=lambda f: f.severity.rank) if probe is not None and probe.failures else None
+    severity = worst.severity if worst is not None else spec.rule.severity
     allure.dynamic.severity(ALLURE_SEVERITY[severity])
     allure.dynamic.tag(str(severity))
-    allure.dynamic.label("rule", (probe.rule if probe and probe.rule else spec.rule).name)
+    allure.dynamic.label("rule", (worst.rule if worst is not None else spec.rule).name)
     if spec.operation_id:
         allure.dynamic.label("operation", spec.operation_id)
     if probe is None:
         return
-    detailed = probe.status in ("failed", "flaky")
+    detailed = probe.status in ("failed", "flaky", "error", "inconclusive")
     for exchange in probe.exchanges:
         with allure.step(exchange.title()):
             if detailed:
@@ -59,31 +59,24 @@ def to_allure(spec: CheckSpec, probe: Probe | None) -> None:
             else:
                 # One file per request for passing checks: a green sweep writes ~2,000 exchanges, and
                 # three files each made the report cost more than the checks themselves.
-                allure.attach(exchange_text(exchange), "request · response · curl", allure.attachment_type.TEXT)
+                allure.attach(exchange.text(), "request · response · curl", allure.attachment_type.TEXT)
     if probe.slo is not None and spec.kind in ("endpoint", "crud", "action", "health"):
-        measured = [e.latency_ms for e in probe.measured]
-        held = {"objective": dict(probe.slo), "latency_ms": measured,
-                "network_ms": [e.network_ms for e in probe.measured if e.network_ms is not None]}
+        measured = [s.exchange for s in probe.samples]
+        held = {"objective": dict(probe.slo), "latency_ms": [e.latency_ms for e in measured],
+                "outcomes": [s.outcome.value for s in probe.samples],
+                "network_ms": [e.network_ms for e in measured if e.network_ms is not None]}
         allure.attach(json.dumps(held, indent=2), "SLO", allure.attachment_type.JSON)
     if probe.notes or probe.findings:
-        lines = [f"{'warning' if f.warning else 'failure'} [{f.severity} {f.rule.name}] {f.message}"
-                 for f in probe.findings] + [f"note: {n}" for n in probe.notes]
+        lines = [f"{'warning' if f.warning else 'failure'} {f.label}" for f in probe.findings]
+        lines += [f"note: {n}" for n in probe.notes]
         allure.attach(redact.redact_text("\n".join(lines)), "findings", allure.attachment_type.TEXT)
-
-
-def exchange_text(exchange: Exchange) -> str:
-    return (f"{exchange.as_text('request')}\n\n--- response ---\n{exchange.as_text('response')}"
-            f"\n\n--- curl ---\n{exchange.curl()}\n")
-
-
-CATEGORIES = Path(__file__).resolve().parents[2] / "reports" / "categories.json"
 
 
 def allure_extras(alluredir: Path, session: SyntheticSession) -> None:
     """Failure categories (by severity and rule) and the run's environment, for the Allure report."""
     alluredir.mkdir(parents=True, exist_ok=True)
-    # The team's own categories (reports/categories.json in the reports folder), else the project's.
-    categories = next((p for p in (session.reports_dir / "categories.json", CATEGORIES) if p.is_file()), None)
+    # The team's own categories (categories.json in the reports folder), else the built-in ones.
+    categories = next((p for p in (session.reports_dir / "categories.json",) if p.is_file()), None)
     (alluredir / "categories.json").write_text(categories.read_text() if categories else json.dumps(DEFAULT_CATEGORIES))
     catalog = session.catalog
     environment = {
@@ -122,87 +115,78 @@ def mark_allure_flaky(item: pytest.Item) -> None:
 
 
 def to_result(spec: CheckSpec, probe: Probe, suite: str = "synthetics") -> CheckResult:
-    from sloguard.results import CheckResult, Status
+    """A probe as the engine's result: findings, SLO traffic and evidence, nothing by convention."""
+    from sloguard.results import CheckResult, Outcome, Status, Traffic
     from sloguard.slo import SLOTarget
 
-    final = probe.measured[-1] if probe.measured else probe.last
-    failures = probe.failures
-    worst = probe.rule
-    transport = final.error if final is not None and final.status is None else None
+    status = Status(probe.status)
+    samples = probe.samples
+    errors = sum(1 for s in samples if s.outcome is not Outcome.OK)
+    if samples and samples[-1].outcome is Outcome.OK and any(not f.latency_only for f in probe.failures):
+        errors += 1  # the last answer had the right status but the check found it wrong (body, schema)
+    traffic = Traffic(
+        requests=probe.attempts,
+        slo_requests=len(samples),
+        errors=errors,
+        unavailable=sum(1 for s in samples if s.outcome is Outcome.UNAVAILABLE),
+        latencies_ms=tuple(s.exchange.latency_ms for s in samples if s.exchange.status is not None),
+        network_ms=tuple(probe.network_samples),
+    )
+    reason = probe.skipped if status is Status.SKIPPED else probe.undecided if status is Status.INCONCLUSIVE else None
+    finished = probe.finished or probe.started
     return CheckResult(
         check_id=spec.id,
-        status=Status(probe.status),
+        status=status,
         suite=suite,
         kind=spec.kind,
         integration=spec.integration,
         operation=spec.operation_id,
         method=spec.method,
         path=spec.path,
-        latency_ms=final.latency_ms if final else None,
-        # network time comes from the dedicated check (quiet sockets), not from the sweep's exchanges
-        network_ms=probe.network_samples[len(probe.network_samples) // 2] if probe.network_samples else None,
-        http_status=final.status if final else None,
-        transport_error=transport,
+        title=spec.title,
+        findings=tuple(probe.findings),
+        traffic=traffic,
+        evidence=tuple(probe.exchanges),
         slo=SLOTarget.from_any(probe.slo) if probe.slo else None,
-        severity=worst.severity if worst else None,
-        rule=worst if worst else None,
-        error="; ".join(f.message for f in failures) or None,
-        skip_reason=probe.skipped if probe.status == "skipped" else None,
+        skip_reason=reason,
+        notes=tuple(probe.notes),
         attempts=1 + probe.retries,
         started_at=datetime.fromtimestamp(probe.started, UTC),
-        details={"requests": probe.attempts, "slow_only": bool(failures) and all(f.slow for f in failures),
-                 "warnings": [{"rule": w.rule.name, "severity": str(w.severity), "message": w.message}
-                              for w in probe.warnings], "notes": probe.notes},
+        duration_ms=max(0.0, (finished - probe.started) * 1000),
+        labels={"group": spec.group, "story": spec.story},
     )
-
-
-SLO_KINDS = frozenset({"endpoint", "crud", "action", "health"})  # traffic that is meant to succeed
-
-
-def evaluate_slos(session: SyntheticSession, results: list[CheckResult]) -> list[SLOResult]:
-    """Overall and per-integration SLOs over the requests that should succeed (not the probes that
-    expect a refusal), each integration against its own objective from the config."""
-    from sloguard.slo import SLOTarget, evaluate, evaluate_by_integration
-
-    traffic = [r for r in results if r.kind in SLO_KINDS and r.status != "skipped"]
-    config = session.config
-    slos = evaluate(traffic, SLOTarget.from_any(config.slos.default))
-    for per in evaluate_by_integration(traffic, lambda name: config.slo_for(name)).values():
-        slos.extend(per)
-    return slos
 
 
 def write_summary(session: SyntheticSession, outcome: RunOutcome) -> dict[str, Any]:
     """summary.json and results.jsonl under the reports folder; returns the summary."""
     from sloguard import summary as summary_mod
-    from sloguard.results import ResultSet
 
     specs = outcome.plan.by_id()
     results = [to_result(specs[i], p) for i, p in outcome.probes.items() if i in specs]
     coverage = None
     if session.catalog is not None:
         checked = [op for op, spec_id in outcome.plan.covered.items()
-                   if spec_id in outcome.probes and outcome.probes[spec_id].status != "skipped"]
+                   if spec_id in outcome.probes and outcome.probes[spec_id].status not in ("skipped", "inconclusive")]
         reasons = dict(outcome.plan.reasons)
         for op, spec_id in outcome.plan.covered.items():
             probe = outcome.probes.get(spec_id)
-            if probe is not None and probe.status == "skipped":
-                reasons[op] = probe.skipped or "skipped"
+            if probe is not None and probe.status in ("skipped", "inconclusive"):
+                reasons[op] = probe.skipped or probe.undecided or "skipped"
             elif probe is None:
                 reasons.setdefault(op, "not selected")
-        coverage = session.catalog.coverage(checked, reasons)
-    session.reports_dir.mkdir(parents=True, exist_ok=True)
-    ResultSet(results).write_jsonl(session.reports_dir / "results.jsonl")
-    summary = summary_mod.build_summary(
-        results, suite="synthetics", target=session.config.target.base_url,
+        cov = session.catalog.coverage(checked, reasons)
+        coverage = {"checked": cov.checked, "total": cov.total,
+                    "reasons": dict(sorted(Counter(cov.unchecked.values()).items()))}
+    config = session.config
+    run = summary_mod.summarize(
+        results, suite="synthetics", target=config.target.base_url,
         started_at=datetime.fromtimestamp(outcome.started_at, UTC), duration_s=outcome.duration_s,
-        slos=evaluate_slos(session, results), coverage=coverage, fail_on=session.config.checks.fail_on,
+        slo=config.slos.default, target_for=config.slo_for, coverage=coverage, fail_on=session.fail_on,
     )
-    warnings = [{"check": r.check_id, **w} for r in results for w in r.details.get("warnings", [])]
-    if warnings:  # near-limit conditions: reported for review, they do not fail the run
-        summary["warnings"] = warnings
-    summary_mod.write_summary(summary, session.reports_dir / "summary.json")
-    summary["_path"] = str(session.reports_dir / "summary.json")
+    path = summary_mod.write_run(run, session.reports_dir)
+    session.last_run = run
+    summary = dict(run.document)
+    summary["_path"] = str(path)
     return summary
 
 

@@ -12,9 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sloguard import redact
-from sloguard.catalog import Catalog
-from sloguard.config import Config
-from sloguard.severity import Rule
+from sloguard.target import Target
 
 from .checks.health import reachable
 from .context import RunContext
@@ -31,12 +29,10 @@ class RunOutcome:
     reachable: bool
 
 
-async def run_plan(
-    config: Config, catalog: Catalog | None, plan: Plan, *, selected: Collection[str] | None = None,
-    read_only: bool,
-) -> RunOutcome:
+async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | None = None) -> RunOutcome:
     started_at, t0 = time.time(), time.perf_counter()
-    ctx = RunContext.create(config, catalog, read_only=read_only)
+    catalog = target.catalog
+    ctx = RunContext.create(target)
     specs = plan.by_id()
     try:
         up = await reachable(ctx, specs[PREFLIGHT_ID])
@@ -79,8 +75,7 @@ async def _guarded(ctx: RunContext, run: object, ids: frozenset[str], specs: dic
         for spec_id in ids:
             probe = ctx.probe(specs[spec_id])
             if not probe.failures:
-                probe.fail(f"the check could not run: {type(exc).__name__}: {redact.redact_text(str(exc))}",
-                           Rule.CHECK_ERROR)
+                probe.harness_error(f"the check could not run: {type(exc).__name__}: {redact.redact_text(str(exc))}")
     finally:
         now = time.time()
         for spec_id in ids:

@@ -1,4 +1,4 @@
-"""One synthetic run's inputs: config, catalog and plan; and what it leaves: summary.json.
+"""One synthetic run's inputs: the target and its plan; and what it leaves: summary.json.
 
 Shared by the pytest plugin and `sloguard check synthetics` / `sloguard catalog`, so the command
 line and pytest can never plan or judge differently.
@@ -10,91 +10,63 @@ import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from sloguard.catalog import Catalog, build_catalog
-from sloguard.config import Config, load_config
-from sloguard.errors import UsageError
-from sloguard.spec import SpecError, load_spec
+from sloguard.catalog import Catalog
+from sloguard.config import Config
+from sloguard.severity import Severity
+from sloguard.target import Target, open_config
 
 from . import report
 from .plan import Plan, build_plan
 from .runner import RunOutcome, run_plan
 
+if TYPE_CHECKING:
+    from sloguard.summary import RunSummary
+
 
 @dataclass
 class SyntheticSession:
-    config: Config
-    catalog: Catalog | None
+    target: Target
     plan: Plan
-    read_only: bool
     reports_dir: Path
-    unreachable: str | None = None
+    fail_on: Severity
+    last_run: RunSummary | None = None
+
+    @property
+    def config(self) -> Config:
+        return self.target.config
+
+    @property
+    def catalog(self) -> Catalog | None:
+        return self.target.catalog
+
+    @property
+    def read_only(self) -> bool:
+        return self.target.read_only
+
+    @property
+    def unreachable(self) -> str | None:
+        return self.target.unreachable
 
     def run(self, selected: Collection[str] | None = None) -> RunOutcome:
-        return asyncio.run(run_plan(self.config, self.catalog, self.plan, selected=selected,
-                                    read_only=self.read_only))
+        return asyncio.run(run_plan(self.target, self.plan, selected=selected))
 
     def write_summary(self, outcome: RunOutcome) -> dict[str, Any]:
         return report.write_summary(self, outcome)
 
 
-def target_reachable(base_url: str, *, verify: bool, timeout_s: float) -> str | None:
-    """None when anything answers at the target; else why not (connection refused, timeout, ...)."""
-    try:
-        httpx.get(base_url.rstrip("/") + "/", timeout=min(timeout_s, 10.0), verify=verify)
-        return None
-    except httpx.ConnectError as exc:
-        return f"cannot connect ({exc})"
-    except httpx.TimeoutException:
-        return "timed out"
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}: {exc}"
-
-
-def load_catalog(config: Config) -> Catalog:
-    location = config.spec_location()
-    source = location.url if location.kind == "url" else location.path
-    assert source is not None
-    spec = load_spec(str(source), headers=config.target.headers, verify=config.target.verify_tls,
-                     timeout=config.target.timeout_s)
-    cat = config.catalog
-    overrides: dict[str, dict[str, Any]] = {}
-    for key, override in cat.overrides.items():
-        if override.safe is not None:
-            overrides[key] = {"side_effects": not override.safe}
-    return build_catalog(spec, integration_from=cat.integration_from, path_pattern=cat.path_pattern,
-                         aliases=cat.aliases, include=cat.include, exclude=cat.exclude, overrides=overrides)
-
-
 def open_session(
     config_path: str | Path | None, *, target: str | None = None, read_only: bool = False,
-    reports_dir: str | Path | None = None,
+    reports_dir: str | Path | None = None, fail_on: Severity | str | None = None,
 ) -> SyntheticSession:
     """Load config and catalog and plan the checks. Raises UsageError (exit 2) for bad input.
 
     An unreachable target is not a usage error: the plan is then the single "target reachable"
     check, which fails as P0 (platform down).
     """
-    overrides: dict[str, Any] = {"target": {"base_url": target}} if target else {}
-    config = load_config(config_path, overrides=overrides or None)
-    read_only = read_only or not config.allows_side_effects
-    location = config.spec_location()
-    unreachable = None
-    catalog: Catalog | None = None
-    spec_on_target = location.kind == "url" and urlsplit(location.url or "").netloc == urlsplit(
-        config.target.base_url).netloc
-    if spec_on_target:
-        unreachable = target_reachable(config.target.base_url, verify=config.target.verify_tls,
-                                       timeout_s=config.target.timeout_s)
-    if unreachable is None:
-        try:
-            catalog = load_catalog(config)
-        except SpecError as exc:
-            raise UsageError(str(exc)) from None
-    https = config.target.base_url.startswith("https://")
-    plan = build_plan(config, catalog, read_only=read_only, https=https)
-    return SyntheticSession(config, catalog, plan, read_only, Path(reports_dir or config.reports.dir), unreachable)
+    config = open_config(config_path, target=target)
+    platform = Target.open(config, read_only=read_only)
+    plan = build_plan(config, platform.catalog, read_only=platform.read_only, https=platform.https)
+    threshold = Severity.parse(fail_on if fail_on is not None else config.checks.fail_on)
+    return SyntheticSession(platform, plan, Path(reports_dir or config.reports.dir), threshold)

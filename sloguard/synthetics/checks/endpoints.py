@@ -83,10 +83,10 @@ def judge_slo(probe: Probe, response: httpx.Response) -> None:
     limit_ms = float(slo.get("latency_p95_ms", 500.0))
     if exchange.latency_ms > SLOW_OPERATION_S * 1000:
         probe.fail(f"took {exchange.latency_ms:.0f} ms: slower than {SLOW_OPERATION_S:.0f} s", Rule.SLOW_OPERATION,
-                   slow=True)
+                   latency_only=True)
     elif exchange.latency_ms > limit_ms:
         probe.fail(f"took {exchange.latency_ms:.0f} ms, over the {limit_ms:.0f} ms latency objective",
-                   Rule.INTEGRATION_DEGRADED, slow=True)
+                   Rule.INTEGRATION_DEGRADED, latency_only=True)
     # Network time (connect + TLS) is judged by its own check on quiet sockets: a connection opened
     # while hundreds of checks share the event loop measures the loop's backlog, not the network.
     headroom(probe, response)

@@ -9,6 +9,7 @@ import json
 import secrets
 import ssl
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,7 +62,7 @@ async def health(ctx: RunContext, spec: CheckSpec, entry: Entry) -> None:
         ctx.down.add(entry.integration)
     if probe.failures:
         rule = _health_rule(entry)
-        probe.findings[:] = [type(f)(rule, f.message, f.warning) for f in probe.findings]
+        probe.findings[:] = [replace(f, rule=rule, severity=rule.severity) for f in probe.findings]
 
 
 async def integrations_down(ctx: RunContext, spec: CheckSpec, health_specs: list[CheckSpec]) -> None:
@@ -153,7 +154,7 @@ async def network(ctx: RunContext, spec: CheckSpec, samples: int = 5) -> None:
     probe.note(f"connect{' + TLS' if https else ''}: {', '.join(f'{t:.1f}' for t in times)} ms (median {median:.1f})")
     if median > limit:
         probe.fail(f"network time (connect{' + TLS' if https else ''}) {median:.0f} ms, over the {limit:.0f} ms "
-                   "objective", Rule.INTEGRATION_DEGRADED, slow=True)
+                   "objective", Rule.INTEGRATION_DEGRADED, latency_only=True)
 
 
 async def tls(ctx: RunContext, spec: CheckSpec) -> None:

@@ -88,8 +88,8 @@ async def probe_access(ctx: RunContext, spec: CheckSpec, entry: Entry, forged: s
             probe.note(f"{label}: answered {response.status_code}, not 401/403 (inconclusive: the request was "
                        "refused before its credentials were judged)")
         elif response.status_code == 503:
-            probe.skip(f"inconclusive: {label} the operation answered 503 (unavailable); its endpoint check "
-                       "reports the outage")
+            probe.inconclusive(f"{label} the operation answered 503 (unavailable), so it verified nothing; "
+                               "its endpoint check reports the outage")
             return
         elif response.status_code >= 500:
             probe.fail(f"{label}: answered {response.status_code} (the auth layer fails instead of refusing)",

@@ -1,0 +1,164 @@
+"""The target layer: what every runner and `sloguard catalog` know about the platform under test.
+
+Config, the catalog built from the target's OpenAPI description, whether anything answers, how to
+log in, and the HTTP clients — built once here, so synthetics, load and contract runs plan, log in
+and call the target the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from sloguard.auth import AuthSettings, TokenProvider
+from sloguard.catalog import Catalog, build_catalog
+from sloguard.config import Config, load_config
+from sloguard.errors import UsageError
+from sloguard.http import Client
+from sloguard.spec import SpecError, load_spec
+
+
+def open_config(config_path: str | Path | None, *, target: str | None = None) -> Config:
+    """The config file (or the built-in defaults), with ``--target`` over ``target.base_url``."""
+    overrides: dict[str, Any] = {"target": {"base_url": target}} if target else {}
+    return load_config(config_path, overrides=overrides or None)
+
+
+def reachability(base_url: str, *, verify: bool, timeout_s: float) -> str | None:
+    """None when anything answers at the target; else why not (connection refused, timeout, ...)."""
+    try:
+        httpx.get(base_url.rstrip("/") + "/", timeout=min(timeout_s, 10.0), verify=verify)
+        return None
+    except httpx.ConnectError as exc:
+        return f"cannot connect ({exc})"
+    except httpx.TimeoutException:
+        return "timed out"
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def load_catalog(config: Config) -> Catalog:
+    """The catalog of the config's OpenAPI description, with its include/exclude and overrides."""
+    location = config.spec_location()
+    source = location.url if location.kind == "url" else location.path
+    assert source is not None
+    spec = load_spec(str(source), headers=config.target.headers, verify=config.target.verify_tls,
+                     timeout=config.target.timeout_s)
+    cat = config.catalog
+    overrides: dict[str, dict[str, Any]] = {}
+    for key, override in cat.overrides.items():
+        if override.safe is not None:
+            overrides[key] = {"side_effects": not override.safe}
+    return build_catalog(spec, integration_from=cat.integration_from, path_pattern=cat.path_pattern,
+                         aliases=cat.aliases, include=cat.include, exclude=cat.exclude, overrides=overrides)
+
+
+def request_overrides(config: Config) -> dict[str, dict[str, Any]]:
+    """``catalog.overrides`` as request data per operation: path, query, headers, body."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, override in config.catalog.overrides.items():
+        sections: dict[str, Any] = {}
+        if override.path_params:
+            sections["path"] = override.path_params
+        if override.query:
+            sections["query"] = override.query
+        if override.headers:
+            sections["headers"] = override.headers
+        if override.body is not None:
+            sections["body"] = override.body
+        if sections and " " not in key and "*" not in key:
+            out[key] = sections
+    return out
+
+
+def auth_settings(config: Config) -> AuthSettings:
+    """The config's ``auth:`` section as the OAuth client's plain settings."""
+    auth = config.auth
+
+    def secret(value: Any) -> str | None:
+        return value.get_secret_value() if value is not None else None
+
+    return AuthSettings(
+        issuer=config.issuer,
+        client_id=auth.client_id,
+        client_secret=secret(auth.client_secret),
+        scope=auth.scope,
+        username=auth.user.username if auth.user else None,
+        password=secret(auth.user.password) if auth.user else None,
+        pkce_client_id=auth.pkce.client_id if auth.pkce else None,
+        redirect_uri=auth.pkce.redirect_uri if auth.pkce else None,
+        audience=auth.audience,
+        verify_tls=config.target.verify_tls,
+        timeout_s=config.target.timeout_s,
+    )
+
+
+@dataclass
+class Target:
+    """The platform under test, as every runner sees it."""
+
+    config: Config
+    catalog: Catalog | None
+    read_only: bool
+    unreachable: str | None = None  # why nothing answers (None: it does, or it was not asked)
+
+    @classmethod
+    def open(cls, config: Config, *, read_only: bool = False) -> Target:
+        """Load the catalog; an invalid description is a UsageError (exit 2).
+
+        When the description is served by the target itself and nothing answers there, the catalog
+        is None and ``unreachable`` says why: that is a finding (platform down), not a usage error.
+        """
+        read_only = read_only or not config.allows_side_effects
+        location = config.spec_location()
+        on_target = location.kind == "url" and urlsplit(location.url or "").netloc == urlsplit(
+            config.target.base_url).netloc
+        unreachable = None
+        if on_target:
+            unreachable = reachability(config.target.base_url, verify=config.target.verify_tls,
+                                       timeout_s=config.target.timeout_s)
+        catalog = None
+        if unreachable is None:
+            try:
+                catalog = load_catalog(config)
+            except SpecError as exc:
+                raise UsageError(str(exc)) from None
+        return cls(config, catalog, read_only, unreachable)
+
+    @property
+    def base_url(self) -> str:
+        return self.config.target.base_url
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def path_prefix(self) -> str:
+        """The description's server path (``servers[0].url``) when the base URL lacks it."""
+        if self.catalog is None:
+            return ""
+        base_path = urlsplit(self.base_url).path.rstrip("/")
+        return self.catalog.base_path if not base_path.endswith(self.catalog.base_path) else ""
+
+    def auth_settings(self) -> AuthSettings:
+        return auth_settings(self.config)
+
+    def client(self, *, max_connections: int | None = None) -> Client:
+        """The checks' data-plane client (aiohttp), with the target's TLS and header settings."""
+        target = self.config.target
+        return Client(target.base_url, timeout_s=target.timeout_s, verify=target.verify_tls,
+                      headers=target.headers, max_connections=max_connections or self.config.checks.concurrency)
+
+    def auth_http(self, **event_hooks: Any) -> httpx.AsyncClient:
+        """The HTTP client the OAuth client uses (httpx: one request per grant, not the hot path)."""
+        target = self.config.target
+        return httpx.AsyncClient(verify=target.verify_tls, timeout=target.timeout_s, headers=target.headers,
+                                 event_hooks=dict(event_hooks))
+
+    def token_provider(self, http: httpx.AsyncClient | None = None) -> TokenProvider:
+        return TokenProvider(self.auth_settings(), http)
