@@ -2,8 +2,10 @@
 
 import pytest
 
+from sloguard.synthetics import CheckHandle
+
 pytestmark = pytest.mark.sloguard("platform", "endpoint", "crud", "action")
 
 
-def test_endpoint(sloguard_check):
+def test_endpoint(sloguard_check: CheckHandle) -> None:
     sloguard_check.verify()

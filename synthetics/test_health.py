@@ -2,8 +2,10 @@
 
 import pytest
 
+from sloguard.synthetics import CheckHandle
+
 pytestmark = pytest.mark.sloguard("health", "tls")
 
 
-def test_health(sloguard_check):
+def test_health(sloguard_check: CheckHandle) -> None:
     sloguard_check.verify()

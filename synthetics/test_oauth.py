@@ -2,8 +2,10 @@
 
 import pytest
 
+from sloguard.synthetics import CheckHandle
+
 pytestmark = pytest.mark.sloguard("oauth")
 
 
-def test_oauth(sloguard_check):
+def test_oauth(sloguard_check: CheckHandle) -> None:
     sloguard_check.verify()

@@ -2,8 +2,10 @@
 
 import pytest
 
+from sloguard.synthetics import CheckHandle
+
 pytestmark = pytest.mark.sloguard("security")
 
 
-def test_security(sloguard_check):
+def test_security(sloguard_check: CheckHandle) -> None:
     sloguard_check.verify()

@@ -2,8 +2,10 @@
 
 import pytest
 
+from sloguard.synthetics import CheckHandle
+
 pytestmark = pytest.mark.sloguard("sync")
 
 
-def test_sync(sloguard_check):
+def test_sync(sloguard_check: CheckHandle) -> None:
     sloguard_check.verify()

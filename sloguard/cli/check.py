@@ -12,30 +12,36 @@ from typing import Annotated
 import typer
 
 from sloguard.errors import UsageError
+from sloguard.severity import Severity
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="sloguard.yaml (default: ./sloguard.yaml)")]
 TargetOpt = Annotated[str | None, typer.Option("--target", help="Base URL of the platform (overrides the config).")]
 ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Never create, change or delete data.")]
+FailOnOpt = Annotated[str | None, typer.Option(
+    "--fail-on", help="The least severe failure that fails the run: P0, P1, P2 or P3 (default: checks.fail_on, P1).")]
 
 SUITES = ("synthetics", "contracts", "all")
 AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def find_suite(name: str, given: Path | None) -> Path:
-    """The suite folder: --suite, else ./<name>, else the one beside the installed engine."""
+    """The suite folder: --suite, else ./<name> (a team's editable copy), else the one that ships
+    inside the package, so an installed sloguard runs from any folder."""
     import sloguard
 
-    candidates = [given] if given else [Path.cwd() / name, Path(sloguard.__file__).resolve().parent.parent / name]
-    for path in candidates:
-        if path is not None and (path / "conftest.py").is_file():
+    if given is not None:
+        if (given / "conftest.py").is_file():
+            return given
+        raise UsageError(f"no {name} suite at {given} (no conftest.py there): pass the suite's folder to --suite")
+    for path in (Path.cwd() / name, Path(sloguard.__file__).resolve().parent / name / "suite"):
+        if (path / "conftest.py").is_file():
             return path
-    where = given or f"./{name}"
-    raise UsageError(f"no {name} suite at {where}: run from the sloguard checkout or pass --suite DIR")
+    raise UsageError(f"the {name} suite that ships with sloguard is missing: reinstall sloguard")
 
 
 def run_synthetics(
     config: Path | None, target: str | None, read_only: bool, *, suite: Path | None = None,
-    keyword: str | None = None, quiet: bool = True, extra: list[str] | None = None,
+    keyword: str | None = None, quiet: bool = True, extra: list[str] | None = None, fail_on: str | None = None,
 ) -> tuple[int, dict[str, object] | None]:
     """Plan (exit 2 on bad input), then run the suite under pytest; returns (exit code, summary)."""
     import pytest
@@ -43,7 +49,7 @@ def run_synthetics(
     from sloguard.synthetics import plugin
     from sloguard.synthetics.session import open_session
 
-    session = open_session(config, target=target, read_only=read_only)
+    session = open_session(config, target=target, read_only=read_only, fail_on=_severity(fail_on))
     suite_dir = find_suite("synthetics", suite)
     reports = session.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
@@ -85,19 +91,35 @@ def check(
     keyword: Annotated[str | None, typer.Option("-k", help="Only checks matching this pytest -k expression.")] = None,
     suite_dir: Annotated[Path | None, typer.Option("--suite", help="The suite folder to run.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the human summary.")] = False,
+    fail_on: FailOnOpt = None,
 ) -> None:
-    """Run checks against the target; exit 0 all SLOs met, 1 a check or SLO failed, 2 bad input."""
+    """Run checks against the target.
+
+    Exit 0: every SLO met and no failure at or above --fail-on (checks.fail_on, P1 by default: P0/P1
+    fail a release, P2/P3 are reported); 1: a check or an SLO failed; 2: bad input (usage, config, spec).
+    """
     if suite not in SUITES:
         raise UsageError(f"unknown suite {suite!r}; use one of {', '.join(SUITES)}")
     if suite == "contracts":
         raise UsageError("the contract suite is not built yet; run `sloguard check synthetics`")
+    _severity(fail_on)
     if as_json:  # the human output goes to stderr, so stdout is only the machine summary
         with contextlib.redirect_stdout(sys.stderr):
-            code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword)
+            code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword,
+                                           fail_on=fail_on)
         typer.echo(json.dumps(summary or {}, indent=2))
     else:
-        code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword)
+        code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword, fail_on=fail_on)
     raise typer.Exit(code)
+
+
+def _severity(value: str | None) -> Severity | None:
+    if value is None:
+        return None
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise UsageError(f"--fail-on: {exc}") from None
 
 
 def catalog(

@@ -337,9 +337,9 @@ class ChecksConfig(_Model):
     tls_expiry_warn_days: int = Field(default=30, ge=0)
     read_only: bool = False
     sync: list[SyncPair] = Field(default_factory=lambda: [SyncPair(source="jira", target="slack")])
-    # The least severe failure that fails a run (exit 1). P2 by default, so an expiring certificate
-    # gates a release; P3 (cosmetic contract findings) never does unless set here.
-    fail_on: Literal["P0", "P1", "P2", "P3"] = "P2"
+    # The least severe failure that fails a run (exit 1; `--fail-on` overrides it). P1 by default:
+    # P0/P1 fail a release, P2/P3 (an expiring certificate, contract drift) are reported.
+    fail_on: Literal["P0", "P1", "P2", "P3"] = "P1"
 
 
 # ---------------------------------------------------------------- alerts

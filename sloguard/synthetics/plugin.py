@@ -38,6 +38,7 @@ class SyntheticState:
         self.selected: set[str] | None = None
         self.outcome: RunOutcome | None = None
         self.current_item: pytest.Item | None = None
+        self.other_failures = 0  # failed tests that are not sloguard checks (a team's own tests)
         self._lock = threading.Lock()
 
     @property
@@ -49,7 +50,7 @@ class SyntheticState:
             try:
                 self._session = open_session(
                     opt("sloguard_config"), target=opt("sloguard_target"), read_only=bool(opt("sloguard_read_only")),
-                    reports_dir=opt("sloguard_reports"),
+                    reports_dir=opt("sloguard_reports"), fail_on=opt("sloguard_fail_on"),
                 )
             except UsageError as exc:
                 pytest.exit(f"sloguard: error: {exc}", returncode=2)
@@ -74,6 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="base URL of the platform to check (overrides target.base_url)")
     group.addoption("--read-only", dest="sloguard_read_only", action="store_true", default=False,
                     help="never create, change or delete data: side-effecting checks are skipped")
+    group.addoption("--fail-on", dest="sloguard_fail_on", default=None, choices=["P0", "P1", "P2", "P3"],
+                    help="the least severe failure that fails the run (default: checks.fail_on, P1)")
     group.addoption("--sloguard-reports", dest="sloguard_reports", default=None,
                     help="where summary.json goes (default: reports.dir of the config)")
 
@@ -132,10 +135,11 @@ class CheckHandle:
             item.user_properties.append(("sloguard_flaky", True))
         if probe.status == "skipped":
             pytest.skip(probe.skipped or "skipped")
+        if probe.status == "inconclusive":
+            pytest.skip(f"inconclusive: {probe.undecided}")
         failures = probe.failures
         if failures:
-            lines = [f"[{f.severity} {f.rule.name}] {f.message}" for f in failures]
-            pytest.fail("\n".join(lines), pytrace=False)
+            pytest.fail("\n".join(f.label for f in failures), pytrace=False)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -153,6 +157,8 @@ def sloguard_session(request: pytest.FixtureRequest) -> SyntheticSession:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     rep = outcome.get_result()
+    if rep.failed and not _is_check(item):
+        item.config.stash[STATE_KEY].other_failures += 1
     if rep.when == "call" and rep.passed and ("sloguard_flaky", True) in item.user_properties:
         rep.outcome = "passed"
         rep.sections.append(("sloguard", "flaky: passed only on retry"))
@@ -174,8 +180,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         report.allure_extras(Path(alluredir), state.session)
     summary = state.session.write_summary(state.outcome)
     session.config.stash[SUMMARY_KEY] = summary
-    if summary["verdict"] == "fail" and session.exitstatus == 0:
-        session.exitstatus = 1
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        # The run's verdict (failures at or above fail_on) decides, not each item: a P2 finding fails
+        # its item in the report but not the run. A team's own failing tests still fail it.
+        failed = summary["verdict"] == "fail" or state.other_failures > 0
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
+
+
+def _is_check(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and isinstance(callspec.params.get("sloguard_check"), CheckHandle)
 
 
 SUMMARY_KEY = pytest.StashKey[dict[str, Any]]()
