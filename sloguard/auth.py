@@ -32,6 +32,7 @@ from authlib.oauth2.rfc6749.parameters import parse_authorization_code_response
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from sloguard.errors import UsageError
+from sloguard.redact import MASK, redact_secrets
 
 __all__ = [
     "AuthConfigError",
@@ -55,7 +56,6 @@ GRANTS: tuple[str, ...] = ("client_credentials", "password", "authorization_code
 RFC8414_PATH = "/.well-known/oauth-authorization-server"
 OIDC_PATH = "/.well-known/openid-configuration"
 ALLOWED_JWT_ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
-REDACTED = "***"
 
 
 # --------------------------------------------------------------------------------------------- errors
@@ -104,7 +104,7 @@ class TokenInvalid(AuthError):
 
 
 def _mask(value: str | None) -> str | None:
-    return None if value is None else REDACTED
+    return None if value is None else MASK
 
 
 @dataclass(frozen=True, repr=False)
@@ -222,7 +222,7 @@ class Token:
         return (
             f"Token(grant={self.grant!r}, client_id={self.client_id!r}, scope={self.scope!r}, "
             f"lifetime_s={None if lifetime is None else round(lifetime, 1)!r}, "
-            f"access_token={REDACTED!r}, refresh_token={_mask(self.refresh_token)!r})"
+            f"access_token={MASK!r}, refresh_token={_mask(self.refresh_token)!r})"
         )
 
     __str__ = __repr__
@@ -242,7 +242,7 @@ class AuthorizationCode:
     def __repr__(self) -> str:
         return (
             f"AuthorizationCode(client_id={self.client_id!r}, redirect_uri={self.redirect_uri!r}, "
-            f"scope={self.scope!r}, code={REDACTED!r}, code_verifier={REDACTED!r})"
+            f"scope={self.scope!r}, code={MASK!r}, code_verifier={MASK!r})"
         )
 
     __str__ = __repr__
@@ -254,13 +254,6 @@ class AuthorizationCode:
 def _one_line(text: str, limit: int = 200) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _redact(text: str, secrets: tuple[str | None, ...]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:
@@ -311,7 +304,7 @@ def _status_error(what: str, response: httpx.Response, secrets: tuple[str | None
     elif description:
         text += f" ({description})"
     return TokenError(
-        _redact(text, secrets),
+        redact_secrets(text, secrets),
         url=url,
         status=response.status_code,
         error=error,

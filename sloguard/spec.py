@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 import orjson
 import yaml
 
 from sloguard.errors import UsageError
+from sloguard.redact import redact_source_url
 
 _MB = 1024 * 1024
 MAX_SPEC_BYTES = 200 * _MB
@@ -57,15 +58,7 @@ _YamlLoader.yaml_implicit_resolvers = {
 
 def display_source(source: str | os.PathLike[str]) -> str:
     """The source as it may appear in a message: URL credentials and query values are hidden."""
-    text = os.fspath(source)
-    if not _is_url(text):
-        return text
-    parts = urlsplit(text)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    query = "&".join(f"{pair.split('=', 1)[0]}=***" for pair in parts.query.split("&") if pair)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return redact_source_url(os.fspath(source))
 
 
 def _is_url(text: str) -> bool:

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from sloguard.errors import UsageError
+from sloguard.redact import redact_settings
 
 from .values import (
     REFERENCE_BASE_URL,
@@ -39,7 +40,6 @@ from .values import (
     http_url,
     integration_key,
     is_loopback,
-    redact,
 )
 
 
@@ -63,7 +63,7 @@ class _Model(BaseModel):
 
     def redacted(self) -> dict[str, Any]:
         """The settings as plain data, safe to print or log."""
-        result: dict[str, Any] = redact(self.model_dump(mode="python"))
+        result: dict[str, Any] = redact_settings(self.model_dump(mode="python"))
         return result
 
     def __repr__(self) -> str:
@@ -567,7 +567,7 @@ class Config(_Model):
                     walk(getattr(value, name), name)
             elif isinstance(value, dict):
                 for k, v in value.items():
-                    if key == "headers" and isinstance(v, str) and redact({k: v}, "headers")[k] != v:
+                    if key == "headers" and isinstance(v, str) and redact_settings({k: v}, "headers")[k] != v:
                         found.append(v)
                     else:
                         walk(v, str(k))

@@ -38,6 +38,7 @@ from sloguard.auth import (
     TokenProvider,
 )
 from sloguard.errors import UsageError
+from sloguard.redact import MASK
 from tests.conftest import RunningPlatform, free_port
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -479,7 +480,7 @@ async def test_secrets_never_reach_reprs_errors_or_logs(
     for text in shown:
         for secret in (*SECRETS, token.access_token, token.refresh_token, code.code, code.code_verifier):
             assert secret not in text, text
-    assert "***" in repr(token) and "***" in repr(provider.settings)
+    assert MASK in repr(token) and MASK in repr(provider.settings) and MASK in repr(code)
 
     wrong_secret = ClientCredentials("sloguard-ci", "not-the-real-secret-123")
     with pytest.raises(TokenError) as bad_client:

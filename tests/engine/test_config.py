@@ -9,7 +9,7 @@ import pytest
 
 from sloguard.config import ConfigError, load_config, parse_duration
 from sloguard.errors import UsageError
-from sloguard.redact import redact_text
+from sloguard.redact import MASK, redact_text
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -462,14 +462,15 @@ def test_repr_and_redacted_hide_every_secret(tmp_path: Path) -> None:
                        "KKKK"):
             assert secret not in text, (secret, text)
     dump = config.redacted()
-    assert dump["auth"]["client_secret"] == "***" and dump["auth"]["user"]["password"] == "***"
-    assert dump["target"]["headers"] == {"Authorization": "***", "X-Request-Source": "sloguard"}
+    assert dump["auth"]["client_secret"] == MASK and dump["auth"]["user"]["password"] == MASK
+    assert dump["target"]["headers"] == {"Authorization": MASK, "X-Request-Source": "sloguard"}
     channels = dump["alerts"]["channels"]
-    assert channels["oncall"]["routing_key"] == "***"
-    assert channels["team"]["webhook_url"] == "https://hooks.slack.com/***"
-    assert channels["hook"]["url"] == "https://hooks.example.com/***" and channels["hook"]["secret"] == "***"
-    assert channels["mail"]["password"] == "***"
-    assert channels["am"]["url"] == "https://user:***@alertmanager.example.com:9093"
+    assert channels["oncall"]["routing_key"] == MASK
+    assert channels["team"]["webhook_url"] == f"https://hooks.slack.com/{MASK}"
+    assert channels["hook"]["url"] == f"https://hooks.example.com/{MASK}" and channels["hook"]["secret"] == MASK
+    assert channels["hook"]["headers"] == {"X-Api-Key": MASK}
+    assert channels["mail"]["password"] == MASK
+    assert channels["am"]["url"] == f"https://user:{MASK}@alertmanager.example.com:9093"
     # the real values stay available to the code that needs them
     assert config.auth.client_secret is not None and config.auth.client_secret.get_secret_value() == "cs-BBBB"
     # and every secret is registered with the shared redactor, so logs and reports mask it too
