@@ -1,4 +1,4 @@
-"""Value types of `sloguard.yaml`: durations, cron schedules, URLs and integration names."""
+"""Value types of `sloguard.yaml`: durations, cron schedules, severities, URLs and integration names."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from croniter import croniter
 from pydantic import BeforeValidator, PlainSerializer
+
+from sloguard.severity import Severity
 
 REFERENCE_BASE_URL = "http://127.0.0.1:8400"
 REFERENCE_REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -89,6 +91,16 @@ def _parse_schedule(value: Any) -> Schedule:
 
 ScheduleValue = Annotated[
     Schedule, BeforeValidator(_parse_schedule), PlainSerializer(lambda s: s.text, return_type=str)
+]
+
+
+def _parse_severity(value: Any) -> Any:
+    # 'P1' or 'p1'; anything else fails with Severity.parse's one line (use one of P0, P1, P2, P3).
+    return Severity.parse(value) if isinstance(value, str) else value
+
+
+SeverityValue = Annotated[
+    Severity, BeforeValidator(_parse_severity), PlainSerializer(str, return_type=str)
 ]
 
 

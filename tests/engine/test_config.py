@@ -10,6 +10,7 @@ import pytest
 from sloguard.config import ConfigError, load_config, parse_duration
 from sloguard.errors import UsageError
 from sloguard.redact import MASK, redact_text
+from sloguard.severity import Severity
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -261,7 +262,37 @@ BROKEN = [
         ":2: target.base_url: expected an http:// or https:// base URL", "given 'atom.example.com'",
         id="bad-url",
     ),
+    pytest.param(
+        "alerts:\n  channels:\n    team: {type: slack, webhook_url: 'https://hooks.example/x'}\n"
+        "  routes:\n    - {severity: [P1, P5], to: [team]}\n",
+        ":5: alerts.routes[0].severity[1]: unknown severity 'P5'", "use one of P0, P1, P2, P3",
+        id="bad-severity",
+    ),
+    pytest.param(
+        "checks:\n  fail_on: critical\n", ":2: checks.fail_on: unknown severity 'critical'",
+        "use one of P0, P1, P2, P3", id="bad-fail-on",
+    ),
 ]
+
+
+def test_severities_are_the_severity_type_in_any_case(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        alerts:
+          channels:
+            team: {type: slack, webhook_url: "https://hooks.example/x"}
+          routes: [{severity: [p0, P1], to: [team]}]
+        checks:
+          fail_on: p1
+        """)
+    config = load_config(path, env={})
+    assert config.alerts.routes[0].severity == [Severity.P0, Severity.P1]
+    assert all(type(s) is Severity for s in config.alerts.routes[0].severity)
+    assert type(config.checks.fail_on) is Severity and config.checks.fail_on is Severity.P1
+    assert config.alerts.channels_for(Severity.P1) == ["team"] and config.alerts.channels_for("P2") == []
+    # the dump stays plain data
+    assert config.redacted()["checks"]["fail_on"] == "P1"
+    assert type(config.redacted()["alerts"]["routes"][0]["severity"][0]) is str
+    assert load_config(None, env={}).checks.fail_on is Severity.P2
 
 
 @pytest.mark.parametrize(("text", "expected", "also"), BROKEN)
