@@ -327,6 +327,11 @@ def redact(value: Any) -> Any:
     return value
 
 
+def masked(secret: str | None) -> str | None:
+    """What a repr shows for a secret field: the mask when it is set, None when not (so both stay visible)."""
+    return None if secret is None else MASK
+
+
 def redact_secrets(text: str, secrets: Iterable[str | None]) -> str:
     """Mask each of ``secrets`` in ``text``, for one message, without registering them for the run.
 

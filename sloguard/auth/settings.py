@@ -9,16 +9,12 @@ from typing import Literal
 import httpx
 from authlib.oauth2.auth import ClientAuth
 
-from sloguard.redact import MASK
+from sloguard.redact import masked
 
 from .errors import AuthConfigError
 
 Grant = Literal["client_credentials", "password", "authorization_code"]
 GRANTS: tuple[str, ...] = ("client_credentials", "password", "authorization_code")
-
-
-def _mask(value: str | None) -> str | None:
-    return None if value is None else MASK
 
 
 @dataclass(frozen=True, repr=False)
@@ -51,9 +47,9 @@ class AuthSettings:
     def __repr__(self) -> str:
         return (
             f"AuthSettings(issuer={self.issuer!r}, client_id={self.client_id!r}, "
-            f"client_secret={_mask(self.client_secret)!r}, scope={self.scope!r}, username={self.username!r}, "
-            f"password={_mask(self.password)!r}, pkce_client_id={self.pkce_client_id!r}, "
-            f"pkce_client_secret={_mask(self.pkce_client_secret)!r}, redirect_uri={self.redirect_uri!r}, "
+            f"client_secret={masked(self.client_secret)!r}, scope={self.scope!r}, username={self.username!r}, "
+            f"password={masked(self.password)!r}, pkce_client_id={self.pkce_client_id!r}, "
+            f"pkce_client_secret={masked(self.pkce_client_secret)!r}, redirect_uri={self.redirect_uri!r}, "
             f"audience={self.audience!r}, verify_tls={self.verify_tls!r}, timeout_s={self.timeout_s!r}, "
             f"grant={self.grant!r})"
         )
@@ -93,4 +89,4 @@ class OAuthClient:
         return _ClientAuthAdapter(ClientAuth(self.client_id, self.client_secret, auth_method=method))
 
     def __repr__(self) -> str:
-        return f"OAuthClient(client_id={self.client_id!r}, client_secret={_mask(self.client_secret)!r})"
+        return f"OAuthClient(client_id={self.client_id!r}, client_secret={masked(self.client_secret)!r})"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sloguard.redact import MASK
+from sloguard.redact import MASK, masked
 
 
 @dataclass(frozen=True, repr=False)
@@ -47,7 +47,7 @@ class Token:
         return (
             f"Token(grant={self.grant!r}, client_id={self.client_id!r}, scope={self.scope!r}, "
             f"lifetime_s={None if lifetime is None else round(lifetime, 1)!r}, "
-            f"access_token={MASK!r}, refresh_token={None if self.refresh_token is None else MASK!r})"
+            f"access_token={MASK!r}, refresh_token={masked(self.refresh_token)!r})"
         )
 
     __str__ = __repr__

@@ -16,6 +16,7 @@ from sloguard.redact import (
     MASK,
     clear_secrets,
     is_sensitive_key,
+    masked,
     redact,
     redact_curl,
     redact_headers,
@@ -287,6 +288,10 @@ def test_redaction_is_idempotent() -> None:
 
 
 # --- one-off secrets, secret URLs, sources and settings dumps ----------------------------------------
+
+
+def test_a_repr_shows_a_set_secret_as_the_mask_and_an_unset_one_as_none() -> None:
+    assert masked("s3cret-value") == MASK and masked("") == MASK and masked(None) is None
 
 
 def test_redact_secrets_masks_only_the_given_values_and_registers_none() -> None:
