@@ -3,7 +3,9 @@
 Reports, results files, alerts and logs all pass through here, so a token, a client secret or a
 password cannot leak through one path that forgot. It masks: credential headers, JWTs, secret
 fields in JSON / form bodies / query strings, basic-auth in URLs and curl lines, ``Bearer``/``Basic``
-credentials in free text, and every literal registered with `register_secret` at run time.
+credentials in free text, and every literal registered with `register_secret` at run time; and it
+turns a settings dump into plain data with every secret masked (`redact_settings`). There is one
+mask, `MASK`, wherever a secret was.
 
 Speed matters (response bodies of a megabyte go through here): every pattern starts with a literal
 so the regex engine can skip ahead, and key/value pairs are found by one scan over the ``:`` and
@@ -13,11 +15,12 @@ so the regex engine can skip ahead, and key/value pairs are found by one scan ov
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, overload
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 MASK = "[REDACTED]"
 
@@ -119,7 +122,7 @@ def redact_text(text: str) -> str:
     if "eyJ" in text:
         text = _JWT.sub(_mask_jwt, text)
     if "://" in text:
-        text = _URL_USERINFO.sub(lambda m: f"://{m['user']}:{MASK}@" if m["val"] else m[0], text)
+        text = _URL_USERINFO.sub(_mask_userinfo, text)
     text = _mask_pairs(text)
     if " -" in text or "\t-" in text or "\n-" in text or text.startswith("-"):
         padded = " " + text
@@ -242,6 +245,10 @@ def _mask_jwt(m: re.Match[str]) -> str:
     return MASK if token.count(".") >= 2 and len(token.split(".", 2)[1]) > 0 else token
 
 
+def _mask_userinfo(m: re.Match[str]) -> str:
+    return f"://{m['user']}:{MASK}@" if m["val"] else m[0]
+
+
 def _mask_curl_token(m: re.Match[str]) -> str:
     value = m["val"]
     quote_char = value[0] if value[:1] in ("'", '"') else ""
@@ -317,4 +324,73 @@ def redact(value: Any) -> Any:
             return redact_text(bytes(value).decode("utf-8")).encode("utf-8")
         except UnicodeDecodeError:
             return redact_text(bytes(value).decode("latin-1")).encode("latin-1")
+    return value
+
+
+def masked(secret: str | None) -> str | None:
+    """What a repr shows for a secret field: the mask when it is set, None when not (so both stay visible)."""
+    return None if secret is None else MASK
+
+
+def redact_secrets(text: str, secrets: Iterable[str | None]) -> str:
+    """Mask each of ``secrets`` in ``text``, for one message, without registering them for the run.
+
+    Values shorter than 4 characters are left alone, as in `register_secret`.
+    """
+    for secret in secrets:
+        if secret and len(secret) >= _MIN_SECRET_LEN:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def redact_secret_url(url: str) -> str:
+    """A URL that is a secret as a whole (a Slack webhook): scheme and host stay, so a reader knows where
+    it points; the path and query, which carry the token, become one mask."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return MASK
+    if parts.scheme and parts.hostname:
+        return f"{parts.scheme}://{parts.hostname}{':' + str(port) if port else ''}/{MASK}"
+    return MASK
+
+
+def redact_source_url(source: str) -> str:
+    """A location as it may appear in an error message: a URL loses its user info, fragment and every
+    query value (any may be an API key); a file path is returned as it is."""
+    if not source.startswith(("http://", "https://")):
+        return source
+    parts = urlsplit(source)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    query = "&".join(f"{pair.split('=', 1)[0]}={MASK}" for pair in parts.query.split("&") if pair)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+# In a settings dump a header is masked when its name merely contains one of these words: a team
+# configures few headers, and masking one too many there costs nothing.
+_SETTINGS_HEADER = re.compile(r"authorization|cookie|api[-_]?key|token|secret|signature", re.I)
+
+
+def redact_settings(value: Any, key: str = "") -> Any:
+    """A JSON-able copy of a settings dump (pydantic ``model_dump()``) with every secret masked.
+
+    Secret values (pydantic ``SecretStr``: anything with ``get_secret_value``) become the mask, or
+    ``scheme://host/[REDACTED]`` under a key ending in ``url``; credential headers under ``headers`` are
+    masked; a password in a URL is masked, its user kept. Paths become strings.
+    """
+    if callable(getattr(value, "get_secret_value", None)):
+        return redact_secret_url(str(value.get_secret_value())) if key.endswith("url") else MASK
+    if isinstance(value, Mapping):
+        if key == "headers":
+            return {k: MASK if _SETTINGS_HEADER.search(str(k)) else v for k, v in value.items()}
+        return {k: redact_settings(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_settings(v, key) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, str) and "@" in value and "://" in value:
+        return _URL_USERINFO.sub(_mask_userinfo, value)
     return value

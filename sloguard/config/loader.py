@@ -20,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 
 from sloguard.redact import register_secret
 
-from .model import Config, ConfigError
+from .base import ConfigError
+from .model import Config
 
 DEFAULT_FILE = "sloguard.yaml"
 Loc = tuple[str | int, ...]
@@ -357,6 +358,6 @@ def _tag_of(model: Any) -> str | None:
 
 
 def _channel_types() -> list[str]:
-    from .model import Channel
+    from .alerts import Channel
 
     return [t for m in typing.get_args(_strip(Channel)) if (t := _tag_of(m))]

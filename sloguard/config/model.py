@@ -13,20 +13,14 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, SecretStr, field_validator, model_validator
 
-from sloguard.errors import UsageError
+from sloguard.redact import redact_settings
+from sloguard.severity import Severity
 
+from .alerts import AlertsConfig
+from .base import ConfigError, ConfigModel, Secret
+from .load import LoadConfig
 from .values import (
     REFERENCE_BASE_URL,
     REFERENCE_REDIRECT_URI,
@@ -34,50 +28,19 @@ from .values import (
     Duration,
     Schedule,
     ScheduleValue,
+    SeverityValue,
     as_list,
-    as_pair,
     http_url,
     integration_key,
     is_loopback,
-    redact,
 )
 
-
-class ConfigError(UsageError):
-    """An invalid config; `loc` is the key path the loader turns into a file line."""
-
-    def __init__(self, message: str, loc: tuple[str | int, ...] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.loc = loc
-
-    def __str__(self) -> str:
-        return self.message
-
-
 Environment = Literal["reference", "sandbox", "staging", "production"]
-Severity = Literal["P0", "P1", "P2", "P3"]
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, coerce_numbers_to_str=True)
-
-    def redacted(self) -> dict[str, Any]:
-        """The settings as plain data, safe to print or log."""
-        result: dict[str, Any] = redact(self.model_dump(mode="python"))
-        return result
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.redacted()!r})"
-
-    __str__ = __repr__
-
-
-Secret = SecretStr
 
 # ---------------------------------------------------------------- target
 
 
-class TargetConfig(_Model):
+class TargetConfig(ConfigModel):
     base_url: str = REFERENCE_BASE_URL
     openapi: str = "/api/v1/openapi.json"
     environment: Environment = "reference"
@@ -125,17 +88,17 @@ class SpecLocation:
 # ---------------------------------------------------------------- auth
 
 
-class ClientCredentials(_Model):
+class ClientConfig(ConfigModel):
     client_id: str = Field(min_length=1)
     client_secret: Secret | None = None
 
 
-class UserCredentials(_Model):
+class UserCredentials(ConfigModel):
     username: str = Field(min_length=1)
     password: Secret
 
 
-class PKCEClient(_Model):
+class PKCEClient(ConfigModel):
     client_id: str = Field(min_length=1)
     redirect_uri: str = REFERENCE_REDIRECT_URI
     scope: str = "read write"
@@ -146,7 +109,7 @@ class PKCEClient(_Model):
         return http_url(value, "redirect URI")
 
 
-class AuthConfig(_Model):
+class AuthConfig(ConfigModel):
     issuer: str | None = None
     discovery_url: str | None = None
     token_url: str | None = None
@@ -156,10 +119,10 @@ class AuthConfig(_Model):
     scope: str = "read write"
     user: UserCredentials | None = None
     pkce: PKCEClient | None = None
-    readonly_client: ClientCredentials | None = None
-    short_lived_client: ClientCredentials | None = None
-    other_tenant_client: ClientCredentials | None = None
-    admin_client: ClientCredentials | None = None
+    readonly_client: ClientConfig | None = None
+    short_lived_client: ClientConfig | None = None
+    other_tenant_client: ClientConfig | None = None
+    admin_client: ClientConfig | None = None
     # An audience the authorization server also issues tokens for (RFC 8707 `resource`); the API must
     # refuse those tokens. Unset: the wrong-audience check is skipped with that reason.
     foreign_audience: str | None = None
@@ -197,27 +160,27 @@ class AuthConfig(_Model):
 
     def _sub(self, name: str, value: dict[str, Any]) -> BaseModel:
         models: dict[str, type[BaseModel]] = {"user": UserCredentials, "pkce": PKCEClient}
-        return models.get(name, ClientCredentials).model_validate(value)
+        return models.get(name, ClientConfig).model_validate(value)
 
 
 # ---------------------------------------------------------------- SLOs
 
 
-class SLO(_Model):
+class SLO(ConfigModel):
     latency_p95_ms: float = Field(default=500.0, gt=0)
     error_rate: float = Field(default=0.01, ge=0, le=1)
     availability: float = Field(default=0.999, gt=0, le=1)
     network_ms: float = Field(default=100.0, gt=0)
 
 
-class SLOOverride(_Model):
+class SLOOverride(ConfigModel):
     latency_p95_ms: float | None = Field(default=None, gt=0)
     error_rate: float | None = Field(default=None, ge=0, le=1)
     availability: float | None = Field(default=None, gt=0, le=1)
     network_ms: float | None = Field(default=None, gt=0)
 
 
-class SLOConfig(_Model):
+class SLOConfig(ConfigModel):
     default: SLO = Field(default_factory=SLO)
     integrations: dict[str, SLOOverride] = Field(default_factory=dict)
 
@@ -239,7 +202,7 @@ class SLOConfig(_Model):
 HTTPStatus = Annotated[int, Field(ge=100, le=599)]
 
 
-class OperationOverride(_Model):
+class OperationOverride(ConfigModel):
     path_params: dict[str, Any] = Field(default_factory=dict)
     query: dict[str, Any] = Field(default_factory=dict)
     body: Any = None
@@ -261,7 +224,7 @@ def _operation_forms(operation_id: str | None, method: str, path: str) -> list[s
     return [operation_id, *forms] if operation_id else forms
 
 
-class CatalogConfig(_Model):
+class CatalogConfig(ConfigModel):
     integration_from: Literal["tags", "path"] = "tags"
     path_pattern: str = r"^/api/(?P<integration>[a-z0-9][a-z0-9_-]*)(?:/|$)"
     aliases: dict[str, str] = Field(default_factory=dict)
@@ -321,14 +284,14 @@ class CatalogConfig(_Model):
 # ---------------------------------------------------------------- checks
 
 
-class SyncPair(_Model):
+class SyncPair(ConfigModel):
     """A cross-integration sync to verify: a record created in `source` must arrive in `target`."""
 
     source: str = Field(min_length=1)
     target: str = Field(min_length=1)
 
 
-class ChecksConfig(_Model):
+class ChecksConfig(ConfigModel):
     retries: int = Field(default=1, ge=0, le=10)
     concurrency: int = Field(default=64, ge=1, le=1024)
     timeout_s: float = Field(default=30.0, gt=0)
@@ -339,167 +302,27 @@ class ChecksConfig(_Model):
     sync: list[SyncPair] = Field(default_factory=lambda: [SyncPair(source="jira", target="slack")])
     # The least severe failure that fails a run (exit 1; `--fail-on` overrides it). P1 by default:
     # P0/P1 fail a release, P2/P3 (an expiring certificate, contract drift) are reported.
-    fail_on: Literal["P0", "P1", "P2", "P3"] = "P1"
-
-
-# ---------------------------------------------------------------- alerts
-
-
-def _secret_url(value: SecretStr) -> SecretStr:
-    http_url(value.get_secret_value(), "URL")
-    return value
-
-
-SecretURL = Annotated[SecretStr, AfterValidator(_secret_url)]
-PlainURL = Annotated[str, AfterValidator(http_url)]
-
-
-class SlackChannel(_Model):
-    type: Literal["slack"]
-    webhook_url: SecretURL
-    channel: str | None = None
-
-
-class PagerDutyChannel(_Model):
-    type: Literal["pagerduty"]
-    routing_key: Secret
-    events_url: PlainURL = "https://events.pagerduty.com/v2/enqueue"
-
-
-class WebhookChannel(_Model):
-    type: Literal["webhook"]
-    url: SecretURL
-    headers: dict[str, str] = Field(default_factory=dict)
-    secret: Secret | None = None
-
-
-class EmailChannel(_Model):
-    type: Literal["email"]
-    smtp_host: str
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    starttls: bool = True
-    username: str | None = None
-    password: Secret | None = None
-    sender: str
-    to: Annotated[list[str], BeforeValidator(as_list), Field(min_length=1)]
-
-
-class AlertmanagerChannel(_Model):
-    type: Literal["alertmanager"]
-    url: PlainURL
-    headers: dict[str, str] = Field(default_factory=dict)
-
-
-Channel = Annotated[
-    SlackChannel | PagerDutyChannel | WebhookChannel | EmailChannel | AlertmanagerChannel,
-    Field(discriminator="type"),
-]
-
-
-class Route(_Model):
-    severity: Annotated[list[Severity], BeforeValidator(as_list), Field(min_length=1)]
-    to: Annotated[list[str], BeforeValidator(as_list), Field(min_length=1)]
-
-
-class AlertsConfig(_Model):
-    channels: dict[str, Channel] = Field(default_factory=dict)
-    routes: list[Route] = Field(default_factory=list)
-    repeat_after: Duration = 4 * 3600.0
-    send_resolved: bool = True
-
-    def channels_for(self, severity: str) -> list[str]:
-        """The channel names an alert of this severity goes to, each once, in route order."""
-        names: list[str] = []
-        for route in self.routes:
-            if severity in route.severity:
-                names.extend(n for n in route.to if n not in names)
-        return names
+    fail_on: SeverityValue = Severity.P1
 
 
 # ---------------------------------------------------------------- schedules, maintenance
 
 
-class SchedulesConfig(_Model):
+class SchedulesConfig(ConfigModel):
     health: ScheduleValue | None = Schedule(text="15m", every_s=900.0)
     sweep: ScheduleValue | None = Schedule(text="1h", every_s=3600.0)
     contracts: ScheduleValue | None = Schedule(text="0 3 * * *", cron="0 3 * * *")
 
 
-class MaintenanceWindow(_Model):
+class MaintenanceWindow(ConfigModel):
     cron: Cron
     duration: Duration
-
-
-# ---------------------------------------------------------------- load
-
-
-class LoadProfile(_Model):
-    users: int | None = Field(default=None, ge=1)
-    steps: list[Annotated[int, Field(ge=1)]] | None = None
-    hold: Duration | None = None
-    duration: Duration | None = None
-    spawn_rate: float | None = Field(default=None, gt=0)
-    think_time_s: Annotated[tuple[float, float], BeforeValidator(as_pair)] = (1.0, 3.0)
-    rps: float | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _shape(self) -> LoadProfile:
-        if self.users is None and not self.steps:
-            raise ValueError("a load profile needs users: N or steps: [N, ...]")
-        if self.steps and self.steps != sorted(self.steps):
-            raise ValueError(f"steps must go up, got {self.steps}")
-        if self.steps and self.hold is None:
-            raise ValueError("a stepped profile needs hold: how long each step lasts, such as 5m")
-        low, high = self.think_time_s
-        if low < 0 or high < low:
-            raise ValueError(f"think_time_s must be [min, max] with 0 <= min <= max, got [{low}, {high}]")
-        return self
-
-
-DEFAULT_PROFILES: dict[str, dict[str, Any]] = {
-    "smoke": {"users": 10, "spawn_rate": 10, "duration": "30s", "think_time_s": [0.5, 1.0]},
-    "capacity": {"steps": [1000, 2500, 5000, 10000], "hold": "5m", "spawn_rate": 100,
-                 "think_time_s": [5, 15]},
-    "soak": {"users": 1000, "spawn_rate": 50, "duration": "2h", "think_time_s": [5, 15]},
-    "stress": {"steps": [1000, 2500, 5000, 10000, 15000, 20000], "hold": "2m", "spawn_rate": 200,
-               "think_time_s": [1, 5]},
-    "rate": {"users": 50, "rps": 200, "spawn_rate": 50, "duration": "2m", "think_time_s": [0, 0]},
-}
-
-
-class ResourceTriggers(_Model):
-    cpu_percent: float = Field(default=70.0, gt=0, le=100)
-    memory_percent: float = Field(default=75.0, gt=0, le=100)
-
-
-class LoadConfig(_Model):
-    allow_hosts: list[str] = Field(default_factory=list)
-    triggers: ResourceTriggers = Field(default_factory=ResourceTriggers)
-    profiles: dict[str, LoadProfile] = Field(default_factory=dict)
-
-    @field_validator("profiles", mode="before")
-    @classmethod
-    def _with_defaults(cls, value: Any) -> Any:
-        # A profile named in the file replaces the keys it names; the other built-ins stay.
-        if not isinstance(value, dict):
-            return value
-        merged: dict[str, Any] = {k: dict(v) for k, v in DEFAULT_PROFILES.items()}
-        for name, profile in value.items():
-            if isinstance(profile, dict) and name in merged:
-                base = merged[name]
-                if "users" in profile or "steps" in profile:  # users and steps are exclusive shapes
-                    base.pop("users", None)
-                    base.pop("steps", None)
-                merged[name] = {**base, **profile}
-            else:
-                merged[name] = profile
-        return merged
 
 
 # ---------------------------------------------------------------- reports
 
 
-class ReportsConfig(_Model):
+class ReportsConfig(ConfigModel):
     dir: Path = Path("reports")
     history_db: Path | None = None
 
@@ -523,7 +346,7 @@ class ReportsConfig(_Model):
 # ---------------------------------------------------------------- the whole file
 
 
-class Config(_Model):
+class Config(ConfigModel):
     target: TargetConfig = Field(default_factory=TargetConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     slos: SLOConfig = Field(default_factory=SLOConfig)
@@ -567,7 +390,7 @@ class Config(_Model):
                     walk(getattr(value, name), name)
             elif isinstance(value, dict):
                 for k, v in value.items():
-                    if key == "headers" and isinstance(v, str) and redact({k: v}, "headers")[k] != v:
+                    if key == "headers" and isinstance(v, str) and redact_settings({k: v}, "headers")[k] != v:
                         found.append(v)
                     else:
                         walk(v, str(k))

@@ -1,16 +1,17 @@
-"""Value types of `sloguard.yaml`: durations, cron schedules, URLs, integration names, and redaction."""
+"""Value types of `sloguard.yaml`: durations, cron schedules, severities, URLs and integration names."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from croniter import croniter
-from pydantic import BeforeValidator, PlainSerializer, SecretStr
+from pydantic import BeforeValidator, PlainSerializer
+
+from sloguard.severity import Severity
 
 REFERENCE_BASE_URL = "http://127.0.0.1:8400"
 REFERENCE_REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -93,6 +94,16 @@ ScheduleValue = Annotated[
 ]
 
 
+def _parse_severity(value: Any) -> Any:
+    # 'P1' or 'p1'; anything else fails with Severity.parse's one line (use one of P0, P1, P2, P3).
+    return Severity.parse(value) if isinstance(value, str) else value
+
+
+SeverityValue = Annotated[
+    Severity, BeforeValidator(_parse_severity), PlainSerializer(str, return_type=str)
+]
+
+
 def as_list(value: Any) -> Any:
     return [value] if isinstance(value, str | int) and not isinstance(value, bool) else value
 
@@ -124,51 +135,3 @@ def is_loopback(url: str) -> bool:
 def integration_key(name: str) -> str:
     """One spelling for an integration: 'Microsoft Teams', 'microsoft_teams' → 'microsoft-teams'."""
     return re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
-
-
-# ---------------------------------------------------------------- redaction
-
-REDACTED = "***"
-_SENSITIVE_HEADER = re.compile(r"authorization|cookie|api[-_]?key|token|secret|signature", re.I)
-
-
-def _redact_url(url: str) -> str:
-    """Keep scheme and host so a reader knows where it points; drop the path/query tokens."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return REDACTED
-    if parts.scheme and parts.hostname:
-        return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}/{REDACTED}"
-    return REDACTED
-
-
-def _strip_userinfo(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:{REDACTED}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def redact(value: Any, key: str = "") -> Any:
-    """A JSON-able copy of a model dump with every secret replaced by '***'."""
-    if isinstance(value, SecretStr):
-        secret = value.get_secret_value()
-        return _redact_url(secret) if key.endswith("url") else REDACTED
-    if isinstance(value, dict):
-        if key == "headers":
-            return {k: REDACTED if _SENSITIVE_HEADER.search(str(k)) else v for k, v in value.items()}
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(v, key) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, Schedule):
-        return value.text
-    if isinstance(value, str) and "@" in value and "://" in value:
-        return _strip_userinfo(value)
-    return value

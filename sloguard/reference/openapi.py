@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .faults import describe as describe_faults
-from .integrations import INTEGRATIONS, MODEL, PLATFORM, PLATFORM_RESOURCES, Integration, Resource, pascal
+from .integrations import INTEGRATIONS, MODEL, PLATFORM, PLATFORM_RESOURCES
 from .records import create_schema, record_schema, update_schema
+from .resources import Integration, Resource, pascal
 from .settings import PlatformSettings
 
 PER_PAGE_MAX = 100

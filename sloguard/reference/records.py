@@ -18,15 +18,8 @@ from typing import Any
 from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
-from .integrations import (
-    CHECKSUM_EXCLUDED,
-    INTEGRATIONS,
-    MODEL,
-    PLATFORM,
-    PLATFORM_RESOURCES,
-    Resource,
-    fake_value,
-)
+from .integrations import INTEGRATIONS, MODEL, PLATFORM, PLATFORM_RESOURCES
+from .resources import CHECKSUM_EXCLUDED, Resource, fake_value
 
 TENANTS = ("acme", "globex")
 SEED_PER_RESOURCE = 3

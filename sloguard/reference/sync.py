@@ -22,8 +22,9 @@ import orjson
 
 from . import store as db
 from .faults import SharedFaults
-from .integrations import MODEL, Resource
+from .integrations import MODEL
 from .records import resource_of, search_keys, synced_record
+from .resources import Resource
 from .store import Store, SyncJob
 
 log = logging.getLogger("sloguard.reference.sync")

@@ -30,14 +30,15 @@ from cryptography.hazmat.primitives import serialization
 from sloguard.auth import (
     AuthConfigError,
     AuthSettings,
-    ClientCredentials,
     Discovery,
     JWTVerifier,
+    OAuthClient,
     TokenError,
     TokenInvalid,
     TokenProvider,
 )
 from sloguard.errors import UsageError
+from sloguard.redact import MASK
 from tests.conftest import RunningPlatform, free_port
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -309,7 +310,7 @@ async def test_raw_token_request_returns_the_response(provider: TokenProvider) -
     assert no_auth.status_code in (400, 401)
     good = await provider.raw_token_request(
         {"grant_type": "client_credentials", "scope": "read"},
-        ClientCredentials("sloguard-readonly", "sloguard-readonly-secret").httpx_auth(),
+        OAuthClient("sloguard-readonly", "sloguard-readonly-secret").httpx_auth(),
     )
     assert good.status_code == 200 and good.json()["access_token"]
 
@@ -479,9 +480,9 @@ async def test_secrets_never_reach_reprs_errors_or_logs(
     for text in shown:
         for secret in (*SECRETS, token.access_token, token.refresh_token, code.code, code.code_verifier):
             assert secret not in text, text
-    assert "***" in repr(token) and "***" in repr(provider.settings)
+    assert MASK in repr(token) and MASK in repr(provider.settings) and MASK in repr(code)
 
-    wrong_secret = ClientCredentials("sloguard-ci", "not-the-real-secret-123")
+    wrong_secret = OAuthClient("sloguard-ci", "not-the-real-secret-123")
     with pytest.raises(TokenError) as bad_client:
         await provider.client_credentials(client=wrong_secret)
     assert bad_client.value.status == 401
@@ -608,7 +609,7 @@ async def test_verifier_refetches_jwks_after_key_rotation(
         assert verifier.jwks_fetches == 2  # one refetch for the unknown kid, not one per token
 
         admin = await provider.client_credentials(
-            scope="admin", client=ClientCredentials("sloguard-admin", "sloguard-admin-secret")
+            scope="admin", client=OAuthClient("sloguard-admin", "sloguard-admin-secret")
         )
         rotated = await provider.http.post(f"{own.base_url}/api/admin/keys/rotate", headers=admin.headers())
         assert rotated.is_success, rotated.text

@@ -9,7 +9,8 @@ import pytest
 
 from sloguard.config import ConfigError, load_config, parse_duration
 from sloguard.errors import UsageError
-from sloguard.redact import redact_text
+from sloguard.redact import MASK, redact_text
+from sloguard.severity import Severity
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -261,7 +262,37 @@ BROKEN = [
         ":2: target.base_url: expected an http:// or https:// base URL", "given 'atom.example.com'",
         id="bad-url",
     ),
+    pytest.param(
+        "alerts:\n  channels:\n    team: {type: slack, webhook_url: 'https://hooks.example/x'}\n"
+        "  routes:\n    - {severity: [P1, P5], to: [team]}\n",
+        ":5: alerts.routes[0].severity[1]: unknown severity 'P5'", "use one of P0, P1, P2, P3",
+        id="bad-severity",
+    ),
+    pytest.param(
+        "checks:\n  fail_on: critical\n", ":2: checks.fail_on: unknown severity 'critical'",
+        "use one of P0, P1, P2, P3", id="bad-fail-on",
+    ),
 ]
+
+
+def test_severities_are_the_severity_type_in_any_case(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+        alerts:
+          channels:
+            team: {type: slack, webhook_url: "https://hooks.example/x"}
+          routes: [{severity: [p0, P1], to: [team]}]
+        checks:
+          fail_on: p1
+        """)
+    config = load_config(path, env={})
+    assert config.alerts.routes[0].severity == [Severity.P0, Severity.P1]
+    assert all(type(s) is Severity for s in config.alerts.routes[0].severity)
+    assert type(config.checks.fail_on) is Severity and config.checks.fail_on is Severity.P1
+    assert config.alerts.channels_for(Severity.P1) == ["team"] and config.alerts.channels_for("P2") == []
+    # the dump stays plain data
+    assert config.redacted()["checks"]["fail_on"] == "P1"
+    assert type(config.redacted()["alerts"]["routes"][0]["severity"][0]) is str
+    assert load_config(None, env={}).checks.fail_on is Severity.P2
 
 
 @pytest.mark.parametrize(("text", "expected", "also"), BROKEN)
@@ -462,14 +493,15 @@ def test_repr_and_redacted_hide_every_secret(tmp_path: Path) -> None:
                        "KKKK"):
             assert secret not in text, (secret, text)
     dump = config.redacted()
-    assert dump["auth"]["client_secret"] == "***" and dump["auth"]["user"]["password"] == "***"
-    assert dump["target"]["headers"] == {"Authorization": "***", "X-Request-Source": "sloguard"}
+    assert dump["auth"]["client_secret"] == MASK and dump["auth"]["user"]["password"] == MASK
+    assert dump["target"]["headers"] == {"Authorization": MASK, "X-Request-Source": "sloguard"}
     channels = dump["alerts"]["channels"]
-    assert channels["oncall"]["routing_key"] == "***"
-    assert channels["team"]["webhook_url"] == "https://hooks.slack.com/***"
-    assert channels["hook"]["url"] == "https://hooks.example.com/***" and channels["hook"]["secret"] == "***"
-    assert channels["mail"]["password"] == "***"
-    assert channels["am"]["url"] == "https://user:***@alertmanager.example.com:9093"
+    assert channels["oncall"]["routing_key"] == MASK
+    assert channels["team"]["webhook_url"] == f"https://hooks.slack.com/{MASK}"
+    assert channels["hook"]["url"] == f"https://hooks.example.com/{MASK}" and channels["hook"]["secret"] == MASK
+    assert channels["hook"]["headers"] == {"X-Api-Key": MASK}
+    assert channels["mail"]["password"] == MASK
+    assert channels["am"]["url"] == f"https://user:{MASK}@alertmanager.example.com:9093"
     # the real values stay available to the code that needs them
     assert config.auth.client_secret is not None and config.auth.client_secret.get_secret_value() == "cs-BBBB"
     # and every secret is registered with the shared redactor, so logs and reports mask it too

@@ -7,16 +7,23 @@ import random
 import string
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from sloguard.redact import (
     MASK,
     clear_secrets,
     is_sensitive_key,
+    masked,
     redact,
     redact_curl,
     redact_headers,
+    redact_secret_url,
+    redact_secrets,
+    redact_settings,
+    redact_source_url,
     redact_text,
     redact_url,
     register_secret,
@@ -278,6 +285,71 @@ def test_redaction_is_idempotent() -> None:
     text = f"Authorization: Bearer {JWT}\npassword=abc123&code=xyz987 https://u:p4ss@h/"
     once = redact_text(text)
     assert redact_text(once) == once
+
+
+# --- one-off secrets, secret URLs, sources and settings dumps ----------------------------------------
+
+
+def test_a_repr_shows_a_set_secret_as_the_mask_and_an_unset_one_as_none() -> None:
+    assert masked("s3cret-value") == MASK and masked("") == MASK and masked(None) is None
+
+
+def test_redact_secrets_masks_only_the_given_values_and_registers_none() -> None:
+    text = "token request to http://h/token failed: client sloguard-ci with s3cret-value refused (abc)"
+    out = redact_secrets(text, ("s3cret-value", None, "abc", ""))
+    assert out == "token request to http://h/token failed: client sloguard-ci with [REDACTED] refused (abc)"
+    # short values would mangle ordinary text: kept, as register_secret does; nothing stays registered
+    assert redact_text("s3cret-value") == "s3cret-value"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.slack.com/services/T1/B2/wh-FFFF", "https://hooks.slack.com/[REDACTED]"),
+        ("https://hooks.example.com:8443/in?token=wt-GGGG", "https://hooks.example.com:8443/[REDACTED]"),
+        ("not a url", "[REDACTED]"),
+        ("https://hooks.example.com:99999/x", "[REDACTED]"),  # a port urllib refuses
+    ],
+)
+def test_a_secret_url_keeps_only_scheme_and_host(url: str, shown: str) -> None:
+    assert redact_secret_url(url) == shown
+
+
+def test_a_source_url_loses_user_info_fragment_and_query_values() -> None:
+    shown = redact_source_url("https://user:hunter2@example.com:8443/openapi.json?api_key=abc&v=1#frag")
+    assert shown == "https://example.com:8443/openapi.json?api_key=[REDACTED]&v=[REDACTED]"
+    assert redact_source_url("specs/openapi.yaml") == "specs/openapi.yaml"
+
+
+def test_a_settings_dump_masks_secret_values_urls_headers_and_passwords() -> None:
+    dump = {
+        "client_id": "ci",
+        "client_secret": SecretStr("cs-BBBB"),
+        "webhook_url": SecretStr("https://hooks.slack.com/services/T1/B2/wh-FFFF"),
+        "headers": {"Authorization": "Bearer tok-AAAA", "X-Hub-Signature": "sha256=sig-CCCC",
+                    "X-Request-Source": "sloguard"},
+        "clients": [{"client_secret": SecretStr("ro-DDDD")}, ("x", SecretStr("tu-EEEE"))],
+        "url": "https://user:am-KKKK@alertmanager.example.com:9093/api",
+        "mirror": "https://user@example.com/plain",
+        "dir": Path("reports"),
+        "timeout_s": 10.0,
+        "enabled": True,
+    }
+    out = redact_settings(dump)
+    assert out == {
+        "client_id": "ci",
+        "client_secret": MASK,
+        "webhook_url": f"https://hooks.slack.com/{MASK}",
+        "headers": {"Authorization": MASK, "X-Hub-Signature": MASK, "X-Request-Source": "sloguard"},
+        "clients": [{"client_secret": MASK}, ["x", MASK]],
+        "url": f"https://user:{MASK}@alertmanager.example.com:9093/api",
+        "mirror": "https://user@example.com/plain",
+        "dir": "reports",
+        "timeout_s": 10.0,
+        "enabled": True,
+    }
+    assert json.dumps(out)  # JSON-able
+    assert isinstance(dump["client_secret"], SecretStr)  # a copy: the dump itself is untouched
 
 
 # --- speed -------------------------------------------------------------------------------------------

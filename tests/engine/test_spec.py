@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from sloguard.errors import UsageError
+from sloguard.redact import MASK
 from sloguard.spec import (
     BUNDLE_KEY,
     MAX_SPEC_BYTES,
@@ -309,7 +310,7 @@ def test_url_size_guard(server: str) -> None:
 
 def test_url_credentials_are_hidden_in_messages() -> None:
     shown = display_source("https://user:hunter2@example.com/openapi.json?token=abc&v=1")
-    assert shown == "https://example.com/openapi.json?token=***&v=***"
+    assert shown == f"https://example.com/openapi.json?token={MASK}&v={MASK}"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

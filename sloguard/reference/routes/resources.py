@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from .. import store as db
 from ..faults import FaultSet
-from ..integrations import INTEGRATIONS, MODEL, PLATFORM, Resource
+from ..integrations import INTEGRATIONS, MODEL, PLATFORM
 from ..oauth import Principal
 from ..openapi import PER_PAGE_MAX, Operation
 from ..records import (
@@ -26,6 +26,7 @@ from ..records import (
     validate,
     validators,
 )
+from ..resources import Resource
 from .context import ApiError, Context, error, json_response, raw_json
 
 CONNECT_STATE_TTL_S = 600.0

@@ -1,0 +1,38 @@
+"""Load a target's OpenAPI description (file or URL; Swagger 2.0, OpenAPI 3.0/3.1) into one 3.x-shaped dict.
+
+`$ref`s are resolved in place by sharing objects: every use of `#/components/schemas/Pet` becomes the very
+same dict, so a 10 MB description costs one walk and no copies. A reference that would close a cycle stays
+a `{"$ref": "#/..."}` node whose pointer resolves against the returned document (external files that hold
+such a cycle are bundled under `x-sloguard-bundle`). Swagger 2.0 is rewritten into the 3.0 shape the
+catalog reads. Every problem is a one-line `SpecError` naming the source, what is wrong and the fix.
+
+Modules: `source` (read and parse files and URLs), `refs` (the `$ref` resolver, JSON pointers),
+`swagger2` (2.0 -> 3.0), `load` (the entry points).
+"""
+
+from .load import META_KEY, load_spec, prepare_spec, spec_version
+from .refs import BUNDLE_KEY, pointer_tokens, resolve_pointer
+from .source import (
+    DEFAULT_TIMEOUT_S,
+    MAX_SPEC_BYTES,
+    SpecError,
+    detect_version,
+    display_source,
+    parse_document,
+)
+
+__all__ = [
+    "BUNDLE_KEY",
+    "DEFAULT_TIMEOUT_S",
+    "MAX_SPEC_BYTES",
+    "META_KEY",
+    "SpecError",
+    "detect_version",
+    "display_source",
+    "load_spec",
+    "parse_document",
+    "pointer_tokens",
+    "prepare_spec",
+    "resolve_pointer",
+    "spec_version",
+]
