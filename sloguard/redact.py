@@ -296,7 +296,19 @@ def redact_headers(
 
 
 def _redact_header_value(name: str, value: str) -> str:
-    return MASK if is_sensitive_key(name) else redact_text(value)
+    if not is_sensitive_key(name):
+        return redact_text(value)
+    return _scheme_kept(value) if name.lower() in _SCHEMED_HEADERS else MASK
+
+
+_SCHEMED_HEADERS = frozenset({"authorization", "proxy-authorization"})
+_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9_-]*)\s+\S")
+
+
+def _scheme_kept(value: str) -> str:
+    """``Basic [REDACTED]``: a reader sees how a request authenticated, never with what."""
+    found = _SCHEME.match(value)
+    return f"{found[1]} {MASK}" if found else MASK
 
 
 def redact(value: Any) -> Any:
@@ -311,7 +323,12 @@ def redact(value: Any) -> Any:
         out: dict[Any, Any] = {}
         for k, v in value.items():
             if isinstance(k, str) and is_sensitive_key(k) and v is not None and not isinstance(v, bool):
-                out[k] = v if isinstance(v, int) and _is_status_code(k, str(v)) else MASK
+                if isinstance(v, int) and _is_status_code(k, str(v)):
+                    out[k] = v
+                elif isinstance(v, str) and k.lower() in _SCHEMED_HEADERS:
+                    out[k] = _scheme_kept(v)
+                else:
+                    out[k] = MASK
             else:
                 out[k] = redact(v)
         return out

@@ -81,11 +81,10 @@ class Exchange:
         error: str | None = None,
     ) -> Exchange:
         """The redacted, truncated record of one exchange."""
-        sent = _as_dict(request_headers)
         return cls(
             method=method.upper(),
             url=redact.redact_text(url),
-            request_headers={**redact.redact_headers(sent), **_auth_schemes(sent)},
+            request_headers=redact.redact_headers(_as_dict(request_headers)),
             request_body=redact.redact_text(body_text(request_body)),
             status=status,
             response_headers=redact.redact_headers(_as_dict(response_headers)),
@@ -175,16 +174,6 @@ class Exchange:
             transport=TransportErrorKind(transport) if transport else None,
             error=data.get("error"),
         )
-
-
-def _auth_schemes(headers: Mapping[str, str]) -> dict[str, str]:
-    """Credential headers keep their scheme (``Basic [REDACTED]``): a reader must see how the
-    request authenticated, never with what."""
-    out: dict[str, str] = {}
-    for name, value in headers.items():
-        if name.lower() in ("authorization", "proxy-authorization") and " " in value.strip():
-            out[name] = f"{value.strip().split(' ', 1)[0]} {redact.MASK}"
-    return out
 
 
 def _as_dict(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:

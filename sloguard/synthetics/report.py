@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,9 +76,11 @@ def to_allure(spec: CheckSpec, probe: Probe | None) -> None:
 def allure_extras(alluredir: Path, session: SyntheticSession) -> None:
     """Failure categories (by severity and rule) and the run's environment, for the Allure report."""
     alluredir.mkdir(parents=True, exist_ok=True)
-    # The team's own categories (categories.json in the reports folder), else the built-in ones.
-    categories = next((p for p in (session.reports_dir / "categories.json",) if p.is_file()), None)
-    (alluredir / "categories.json").write_text(categories.read_text() if categories else json.dumps(DEFAULT_CATEGORIES))
+    # The team's own categories (categories.json in the reports folder), else the ones that ship.
+    team = session.reports_dir / "categories.json"
+    text = team.read_text() if team.is_file() else resources.files("sloguard.reports").joinpath(
+        "categories.json").read_text()
+    (alluredir / "categories.json").write_text(text)
     catalog = session.catalog
     environment = {
         "target": session.config.target.base_url,
@@ -88,11 +91,6 @@ def allure_extras(alluredir: Path, session: SyntheticSession) -> None:
     }
     (alluredir / "environment.properties").write_text(
         "".join(f"{k}={v}\n" for k, v in environment.items()))
-
-
-DEFAULT_CATEGORIES = [
-    {"name": f"{s} failures", "messageRegex": f".*\\[{s} .*", "matchedStatuses": ["failed"]} for s in Severity
-]
 
 
 def mark_allure_flaky(item: pytest.Item) -> None:

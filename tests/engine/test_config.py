@@ -292,7 +292,7 @@ def test_severities_are_the_severity_type_in_any_case(tmp_path: Path) -> None:
     # the dump stays plain data
     assert config.redacted()["checks"]["fail_on"] == "P1"
     assert type(config.redacted()["alerts"]["routes"][0]["severity"][0]) is str
-    assert load_config(None, env={}).checks.fail_on is Severity.P2
+    assert load_config(None, env={}).checks.fail_on is Severity.P1
 
 
 @pytest.mark.parametrize(("text", "expected", "also"), BROKEN)

@@ -54,12 +54,18 @@ def _token(rng: random.Random, n: int = 32) -> str:
 @pytest.mark.parametrize("name", ["Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key"])
 def test_credential_headers_are_masked_whole_in_every_form(name: str) -> None:
     value = "Bearer s3cretTok3n-value; session=abc123xyz"
-    assert redact_headers({name: value}) == {name: MASK}
-    assert redact_headers({name.lower(): value}) == {name.lower(): MASK}
+    # the credential goes whole; an Authorization header keeps its scheme, so a reader sees how the
+    # request authenticated, never with what
+    schemed = name.lower() in ("authorization", "proxy-authorization")
+    bearer, basic = (f"Bearer {MASK}", f"Basic {MASK}") if schemed else (MASK, MASK)
+    assert redact_headers({name: value}) == {name: bearer}
+    assert redact_headers({name.lower(): "Basic c2xvZ3VhcmQ6c2VjcmV0"}) == {name.lower(): basic}
+    assert redact_headers({name: "s3cretTok3n-value"}) == {name: MASK}
     assert redact_headers([(name.upper(), value), ("Accept", "text/plain")]) == [
-        (name.upper(), MASK),
+        (name.upper(), bearer),
         ("Accept", "text/plain"),
     ]
+    assert redact({name: value}) == {name: bearer}
     # as a raw header line, a curl -H argument and a Python repr
     assert redact_text(f"{name}: {value}\r\nAccept: */*") == f"{name}: {MASK}\r\nAccept: */*"
     assert redact_text(f"curl -H '{name}: {value}' http://h/x") == f"curl -H '{name}: {MASK}' http://h/x"
@@ -214,7 +220,7 @@ def test_redact_walks_dicts_lists_tuples_and_bytes() -> None:
     text = json.dumps(out, default=lambda b: b.decode())
     for secret in (JWT, "hunter22hunter", "pw1234", "tok123", "s3cr3t", "anything", "r-123"):
         assert secret not in text, secret
-    assert out["request"]["headers"] == {"Authorization": MASK, "Accept": "application/json"}
+    assert out["request"]["headers"] == {"Authorization": f"Bearer {MASK}", "Accept": "application/json"}
     assert out["request"]["body"] == f"grant_type=password&username=alice&password={MASK}".encode()
     assert out["retry"] is True and out["latency_ms"] == 12.5 and out["expires_in"] == 3600
     assert out["token_type"] == "Bearer" and out["access_token"] is None

@@ -1,0 +1,1 @@
+"""Reports: Allure metadata and HTML, the SLO page, history and baselines."""
