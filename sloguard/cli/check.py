@@ -129,11 +129,16 @@ def catalog(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable catalog.")] = False,
 ) -> None:
     """Print the catalog grouped by integration, with what will be checked and why the rest is not."""
-    from sloguard.synthetics.session import open_session
+    from sloguard.synthetics.plan import build_plan
+    from sloguard.target import Target, open_config
 
     from .render import print_catalog
 
-    session = open_session(config, target=target, read_only=read_only)
-    if session.catalog is None:
-        raise UsageError(f"target unreachable: {session.config.target.base_url} ({session.unreachable})")
-    print_catalog(session, as_json=as_json)
+    platform = Target.open(open_config(config, target=target), read_only=read_only)
+    if platform.catalog is None:
+        raise UsageError(f"target unreachable: {platform.base_url} ({platform.unreachable})")
+    plan = build_plan(platform.config, platform.catalog, read_only=platform.read_only, https=platform.https)
+    kinds = [s.kind for s in plan.specs]
+    extra = (f"plus {kinds.count('security')} security probes and {kinds.count('oauth')} OAuth flow checks"
+             + (" (read-only: side-effecting checks skipped)" if platform.read_only else ""))
+    print_catalog(platform, set(plan.covered), plan.reasons, extra, as_json=as_json)

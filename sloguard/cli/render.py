@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from sloguard.synthetics.session import SyntheticSession
+    from sloguard.target import Target
 
 
-def print_catalog(session: SyntheticSession, *, as_json: bool = False, console: Console | None = None) -> None:
-    catalog = session.catalog
+def print_catalog(target: Target, checked: set[str], reasons: Mapping[str, str], extra: str = "", *,
+                  as_json: bool = False, console: Console | None = None) -> None:
+    """The catalog by integration: how many operations, how many will be checked, why the rest will not."""
+    catalog = target.catalog
     assert catalog is not None
-    plan = session.plan
-    checked = set(plan.covered)
-    coverage = catalog.coverage(checked, plan.reasons)
+    coverage = catalog.coverage(checked, reasons)
     if as_json:
         rows = [{"operation_id": e.operation_id, "method": e.method, "path": e.path, "integration": e.integration,
                  "kind": e.kind, "auth": e.auth.required, "side_effects": e.side_effects,
@@ -28,7 +29,7 @@ def print_catalog(session: SyntheticSession, *, as_json: bool = False, console: 
                          indent=2))
         return
     console = console or Console(width=None if Console().is_terminal else 140)
-    table = Table(title=f"{catalog.title or 'API'} {catalog.version} — {session.config.target.base_url}")
+    table = Table(title=f"{catalog.title or 'API'} {catalog.version} — {target.base_url}")
     for column in ("integration", "operations", "checked", "kinds", "side effects", "auth"):
         table.add_column(column, justify="right" if column in ("operations", "checked") else "left",
                          no_wrap=column == "integration")
@@ -45,7 +46,5 @@ def print_catalog(session: SyntheticSession, *, as_json: bool = False, console: 
                   + (f"; not checked: {sum(why.values())}" if why else ""))
     for reason, count in why.most_common():
         console.print(f"  {count:4d}  {reason}")
-    security = sum(1 for s in plan.specs if s.kind == "security")
-    oauth = sum(1 for s in plan.specs if s.kind == "oauth")
-    console.print(f"plus {security} security probes and {oauth} OAuth flow checks"
-                  + (" (read-only: side-effecting checks skipped)" if session.read_only else ""))
+    if extra:
+        console.print(extra)
