@@ -22,6 +22,7 @@ from ..notification import Kind, Notification, describe_delay
 from .base import Channel, DeliveryError
 
 _SUBJECT_MAX = 200
+DIGEST_MAX = 100  # notifications per digest message
 
 
 def _cut(text: str, limit: int) -> str:
@@ -69,7 +70,7 @@ class EmailChannel(Channel[EmailConfig]):
             self.tls = context
         elif self.config.ca_file is not None:
             raise self.fail("ca_file is set but TLS is off; set starttls: true (or ssl: true), or drop ca_file")
-        self.batch_size = None if self.config.digest else 1
+        self.batch_size = DIGEST_MAX if self.config.digest else 1
 
     def describe(self) -> str:
         return f"email ({self.config.smtp_host}:{self.config.smtp_port})"
