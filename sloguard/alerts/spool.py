@@ -73,6 +73,7 @@ class Spool:
         self.delivered = self.dir / "delivered"
         self.rejected = self.dir / "rejected"
         self._last_sequence = 0
+        self._known: set[str] | None = None  # ids in any folder, read once (the caller holds the lock)
 
     # ------------------------------------------------------------ reading
 
@@ -115,7 +116,9 @@ class Spool:
         return {m[2] for p in folder.iterdir() if (m := _NAME.match(p.name))}
 
     def known(self, notification_id: str) -> bool:
-        return any(notification_id in self._ids(f) for f in (self.queue, self.delivered, self.rejected))
+        if self._known is None:
+            self._known = self._ids(self.queue) | self._ids(self.delivered) | self._ids(self.rejected)
+        return notification_id in self._known
 
     def __len__(self) -> int:
         return len(self._ids(self.queue))
@@ -136,6 +139,8 @@ class Spool:
         document = {"channel": self.channel, "enqueued_at": datetime.now(UTC).isoformat(),
                     "notification": notification.to_dict()}
         write_atomic(self.queue / name, json.dumps(redact(document), indent=1, sort_keys=True))
+        if self._known is not None:
+            self._known.add(notification.id)
         return True
 
     def mark_delivered(self, entries: list[Entry]) -> None:
