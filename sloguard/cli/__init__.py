@@ -12,6 +12,7 @@ import typer
 
 from sloguard.errors import UsageError
 
+from .alerts import alerts_app
 from .check import catalog, check
 from .demo import demo
 from .platform import platform_app
@@ -24,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(platform_app, name="platform")
+app.add_typer(alerts_app, name="alerts")
 app.command("check")(check)
 app.command("catalog")(catalog)
 app.command("demo")(demo)
