@@ -14,6 +14,8 @@ import typer
 from sloguard.errors import UsageError
 from sloguard.severity import Severity
 
+from .runs import check_alerting, deliver
+
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="sloguard.yaml (default: ./sloguard.yaml)")]
 TargetOpt = Annotated[str | None, typer.Option("--target", help="Base URL of the platform (overrides the config).")]
 ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Never create, change or delete data.")]
@@ -42,6 +44,7 @@ def find_suite(name: str, given: Path | None) -> Path:
 def run_synthetics(
     config: Path | None, target: str | None, read_only: bool, *, suite: Path | None = None,
     keyword: str | None = None, quiet: bool = True, extra: list[str] | None = None, fail_on: str | None = None,
+    dry_run: bool = False, err: bool = False,
 ) -> tuple[int, dict[str, object] | None]:
     """Plan (exit 2 on bad input), then run the suite under pytest; returns (exit code, summary)."""
     import pytest
@@ -50,6 +53,7 @@ def run_synthetics(
     from sloguard.synthetics.session import open_session
 
     session = open_session(config, target=target, read_only=read_only, fail_on=_severity(fail_on))
+    check_alerting(session.config)
     suite_dir = find_suite("synthetics", suite)
     reports = session.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
@@ -80,6 +84,7 @@ def run_synthetics(
         raise UsageError(f"no check matched{f' -k {keyword!r}' if keyword else ''}; see `sloguard catalog`")
     if code not in (0, 1):
         raise UsageError(f"pytest stopped with exit code {code} (interrupted or a usage error above)")
+    deliver(session.config, session.last_run, suite="synthetics", dry_run=dry_run, err=err)
     return code, summary
 
 
@@ -92,6 +97,7 @@ def check(
     suite_dir: Annotated[Path | None, typer.Option("--suite", help="The suite folder to run.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the human summary.")] = False,
     fail_on: FailOnOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the alerts that would be sent; send none.")] = False,
 ) -> None:
     """Run checks against the target.
 
@@ -106,10 +112,11 @@ def check(
     if as_json:  # the human output goes to stderr, so stdout is only the machine summary
         with contextlib.redirect_stdout(sys.stderr):
             code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword,
-                                           fail_on=fail_on)
+                                           fail_on=fail_on, dry_run=dry_run, err=True)
         typer.echo(json.dumps(summary or {}, indent=2))
     else:
-        code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword, fail_on=fail_on)
+        code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword, fail_on=fail_on,
+                                       dry_run=dry_run)
     raise typer.Exit(code)
 
 
