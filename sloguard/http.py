@@ -8,6 +8,7 @@ exception's type into a `TransportErrorKind` (timeout, connect, tls, protocol, d
 
 from __future__ import annotations
 
+import importlib.util
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +21,9 @@ import orjson
 from aiohttp.http_exceptions import ContentEncodingError
 
 from sloguard.results import Exchange, TransportErrorKind
+
+# httpx decodes br when brotli is installed (a dependency); offer only what can be decoded.
+ACCEPT_ENCODING = "gzip, deflate, br" if importlib.util.find_spec("brotli") else "gzip, deflate"
 
 
 def exchange_of(
@@ -149,7 +153,9 @@ class Client:
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
                 headers=self._headers,
                 trace_configs=[trace],
-                auto_decompress=True,
+                # httpx decodes the body, exactly once (gzip, deflate, brotli): an answer aiohttp had
+                # already decompressed but that kept its Content-Encoding was decoded a second time.
+                auto_decompress=False,
             )
         return self._session
 
@@ -169,7 +175,7 @@ class Client:
     ) -> tuple[httpx.Response | None, Exchange]:
         full = self.url(url)
         query = _query(params)
-        send_headers = {**self._headers, **dict(headers or {})}
+        send_headers = {"Accept": "*/*", "Accept-Encoding": ACCEPT_ENCODING, **self._headers, **dict(headers or {})}
         body: bytes | None = content
         if json is not None:
             body = orjson.dumps(json)
@@ -185,20 +191,32 @@ class Client:
         response: httpx.Response | None = None
         error: str | None = None
         transport: TransportErrorKind | None = None
+        sent: list[tuple[str, str]] = list(request.headers.multi_items())
+        status: int | None = None
+        raw_headers: list[tuple[str, str]] = []
+        payload: bytes | None = None
         try:
             async with self.session().request(
                 method, str(request.url), headers=send_headers, data=body, allow_redirects=False,
                 trace_request_ctx=timer,
             ) as answer:
+                sent = list(answer.request_info.headers.items())  # what went on the wire, auto headers too
+                status = answer.status
+                raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.raw_headers]
                 payload = await answer.read()
-                response = httpx.Response(answer.status, headers=list(answer.raw_headers), content=payload,
-                                          request=request)
+            response = httpx.Response(status, headers=raw_headers, content=payload, request=request)
+        except httpx.DecodingError as exc:
+            transport = TransportErrorKind.DECODE
+            error = describe(exc, transport, self._timeout)
         except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
             transport = classify(exc)
             error = describe(exc, transport, self._timeout)
         latency_ms = (time.perf_counter() - started) * 1000
-        exchange = exchange_of(request, response, error=error, transport=transport, latency_ms=latency_ms,
-                               network_ms=timer.network_ms)
+        exchange = Exchange.record(
+            method, str(request.url), sent, body, status, raw_headers,
+            response.content if response is not None else payload, latency_ms=latency_ms,
+            network_ms=timer.network_ms, transport=transport, error=error,
+        )
         return response, exchange
 
     async def aclose(self) -> None:

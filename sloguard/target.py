@@ -57,6 +57,15 @@ def load_catalog(config: Config) -> Catalog:
                          aliases=cat.aliases, include=cat.include, exclude=cat.exclude, overrides=overrides)
 
 
+REFERENCE_OPERATIONS = frozenset({"set_fault", "clear_faults", "list_faults"})
+
+
+def is_reference_platform(catalog: Catalog) -> bool:
+    """Whether the description is the reference platform's: it documents the fault-injection admin
+    API no real deployment has. A real ATOM on localhost is not, and gets no test credentials."""
+    return {e.operation_id for e in catalog.all_entries} >= REFERENCE_OPERATIONS
+
+
 def request_overrides(config: Config) -> dict[str, dict[str, Any]]:
     """``catalog.overrides`` as request data per operation: path, query, headers, body."""
     out: dict[str, dict[str, Any]] = {}
@@ -127,6 +136,17 @@ class Target:
                 catalog = load_catalog(config)
             except SpecError as exc:
                 raise UsageError(str(exc)) from None
+            where = location.url or str(location.path)
+            if not catalog.all_entries:
+                raise UsageError(f"the OpenAPI description at {where} declares no operations (its paths are "
+                                 "empty): point target.openapi at the platform's full description")
+            if not len(catalog):
+                raise UsageError(f"catalog.include/exclude leave none of the {len(catalog.all_entries)} operations "
+                                 f"of {where} to check: loosen the filters")
+        if config.target.environment_inferred and config.target.environment == "reference" and not (
+                on_target and catalog is not None and is_reference_platform(catalog)):
+            config.not_the_reference_platform()
+            read_only = True
         return cls(config, catalog, read_only, unreachable)
 
     @property

@@ -337,16 +337,22 @@ def _request_body(body: Any) -> Body | None:
 
 
 def _success(responses: Any) -> tuple[int, Body | None]:
-    """The lowest declared 2xx status (200 when none is declared) and its preferred response body."""
+    """The lowest declared 2xx status and its preferred response body; an operation that documents
+    only a redirect (a 3xx, such as an OAuth connect step) expects that redirect; 200 otherwise."""
     if not isinstance(responses, Mapping):
         return 200, None
     codes: list[tuple[int, Any]] = []
+    redirects: list[tuple[int, Any]] = []
     for code, response in responses.items():
         text = str(code).strip().upper()
         if text.isdigit() and 200 <= int(text) < 300:
             codes.append((int(text), response))
         elif text == "2XX":
             codes.append((299, response))  # only used when no exact 2xx is declared
+        elif text.isdigit() and 300 <= int(text) < 400:
+            redirects.append((int(text), response))
+    if not codes and redirects:
+        return min(redirects, key=lambda c: c[0])[0], None
     if not codes:
         return 200, None
     status, response = min(codes, key=lambda c: c[0])

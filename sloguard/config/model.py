@@ -52,13 +52,16 @@ class TargetConfig(ConfigModel):
     @model_validator(mode="before")
     @classmethod
     def _infer_environment(cls, data: Any) -> Any:
-        # An unnamed environment is "reference" on loopback and "production" (read-only) elsewhere:
-        # the safe guess for a real deployment someone forgot to label.
+        # An unnamed environment is provisionally "reference" on loopback and "production" (read-only)
+        # elsewhere; the target layer confirms "reference" by what the target serves (a real ATOM on
+        # localhost is not the reference platform) and falls back to production otherwise.
         if isinstance(data, dict) and data.get("environment") is None:
             url = data.get("base_url", REFERENCE_BASE_URL)
             env = "reference" if isinstance(url, str) and is_loopback(url) else "production"
-            data = {**data, "environment": env}
+            data = {**data, "environment": env, "environment_inferred": True}
         return data
+
+    environment_inferred: bool = Field(default=False, exclude=True)
 
     @field_validator("base_url")
     @classmethod
@@ -294,7 +297,10 @@ class SyncPair(ConfigModel):
 class ChecksConfig(ConfigModel):
     retries: int = Field(default=1, ge=0, le=10)
     concurrency: int = Field(default=64, ge=1, le=1024)
-    timeout_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(default=30.0, gt=0)  # one check's budget (e.g. for honouring Retry-After)
+    retry_after_max_s: float = Field(default=5.0, ge=0, le=300)  # the longest Retry-After a check waits out
+    # The failed-login throttling probe: None = on for reference and sandbox targets, off on production.
+    login_throttling: bool | None = None
     sync_timeout_s: float = Field(default=10.0, gt=0)
     rate_limit_warn: float = Field(default=0.8, gt=0, le=1)
     tls_expiry_warn_days: int = Field(default=30, ge=0)
@@ -359,11 +365,14 @@ class Config(ConfigModel):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
 
     _source: Path | None = PrivateAttr(default=None)
+    _reference_filled: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         if self.target.environment == "reference":
+            before = {name: getattr(self.auth, name) for name in type(self.auth).model_fields}
             self.auth.fill_reference_defaults()
+            self._reference_filled = tuple(n for n, v in before.items() if getattr(self.auth, n) is not v)
         for i, route in enumerate(self.alerts.routes):
             for j, name in enumerate(route.to):
                 if name not in self.alerts.channels:
@@ -405,6 +414,15 @@ class Config(ConfigModel):
     def source(self) -> Path | None:
         """The file these settings came from; None when they are the built-in defaults."""
         return self._source
+
+    def not_the_reference_platform(self) -> None:
+        """The target turned out not to be the reference platform: it is production (read-only), and
+        the reference platform's test credentials filled in for it are taken back, never sent."""
+        self.target.environment = "production"
+        self.target.environment_inferred = False
+        for name in self._reference_filled:
+            setattr(self.auth, name, None)
+        self._reference_filled = ()
 
     @property
     def allows_side_effects(self) -> bool:

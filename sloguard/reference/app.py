@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import store as db
+from .compression import CompressionMiddleware
 from .faults import SharedFaults
 from .metrics import Metrics, MetricsMiddleware
 from .oauth import AuthServer
@@ -69,6 +70,7 @@ def create_app(settings: PlatformSettings) -> FastAPI:
     app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(auth.router)
     register(app, ctx)
+    app.add_middleware(CompressionMiddleware, faults=faults.get)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     async def internal_error(request: Request, exc: Exception) -> Response:

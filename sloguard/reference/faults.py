@@ -70,6 +70,11 @@ FAULTS: dict[str, FaultSpec] = {
         FaultSpec("rate_limit", "<requests per minute>", "shrink the per-client rate limit to this many requests"),
         FaultSpec("leak_kb_per_request", "<KiB>", "keep this much memory per request, forever (for soak tests)"),
         FaultSpec(
+            "compression",
+            "gzip|deflate|br|off",
+            "compress every answer whose request accepts the coding, as a compressing proxy in front of it would",
+        ),
+        FaultSpec(
             "tls_days_left",
             "<days>",
             "serve HTTPS with a self-signed certificate that expires in this many days (start only)",
@@ -113,6 +118,7 @@ class FaultSet:
     open_endpoints: frozenset[str] = frozenset()
     rate_limit: int | None = None
     leak_kb_per_request: int = 0
+    compression: str | None = None  # gzip, deflate or br
     tls_days_left: int | None = None
 
     # -- lookups used on the hot path -------------------------------------------------------
@@ -272,6 +278,11 @@ def _parse_all(raw: dict[str, str], check_operation: OperationIdCheck | None) ->
             fs.rate_limit = int(_number(name, value, lo=1, integer=True))
         elif name == "leak_kb_per_request":
             fs.leak_kb_per_request = int(_number(name, value, hi=10_240, integer=True))
+        elif name == "compression":
+            coding = value.strip().lower()
+            if coding not in ("gzip", "deflate", "br", "off"):
+                raise FaultError(f"fault compression: {value!r} is not a coding; use gzip, deflate, br or off")
+            fs.compression = None if coding == "off" else coding
         elif name == "tls_days_left":
             fs.tls_days_left = int(_number(name, value, lo=-3650, hi=3650, integer=True))
     # A fault set to its "off" value is not active: keep `raw` honest for listing.
@@ -284,6 +295,8 @@ def _is_off(fs: FaultSet, name: str) -> bool:
         return not getattr(fs, name)
     if name == "sync_drop":
         return fs.sync_drop == 0.0
+    if name == "compression":
+        return fs.compression is None
     return False
 
 

@@ -292,8 +292,9 @@ class CheckResult:
 
     @property
     def transport_error(self) -> TransportErrorKind | None:
+        """Why the last request got no usable answer (a decode error can follow a status line)."""
         final = self.final
-        return final.transport if final is not None and final.status is None else None
+        return final.transport if final is not None else None
 
     @property
     def latency_ms(self) -> float | None:

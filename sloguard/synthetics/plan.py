@@ -174,9 +174,16 @@ def _plan_security(plan: Plan, config: Config, catalog: Catalog, *, read_only: b
                                   Rule.SECURITY_BREACH))
         plan.task([spec], partial(security.cross_tenant, spec=spec, list_entry=list_entry, get_entry=get_entry,
                           create_entry=create))
+    # The probe sends failed logins: on production only when asked (checks.login_throttling: true).
+    throttling = config.checks.login_throttling
+    if throttling is None:
+        throttling = config.target.environment != "production" or config.target.sandbox_tenant is not None
     spec = plan.add(CheckSpec("auth · failed logins are throttled", "security", "auth", "login",
-                              "repeated failed logins get 429", Rule.SECURITY_BREACH))
-    plan.task([spec], partial(security.login_throttling, spec=spec))
+                              "repeated failed logins get 429", Rule.SECURITY_BREACH,
+                              skip=None if throttling else "off on production targets: it sends failed logins "
+                              "(set checks.login_throttling: true to run it)"))
+    if throttling:
+        plan.task([spec], partial(security.login_throttling, spec=spec))
 
 
 def _plan_sync(plan: Plan, config: Config, catalog: Catalog, *, read_only: bool) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime as dt
+import email.utils
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +70,33 @@ class Sample:
     outcome: Outcome
 
 
+def retry_after_s(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (a number or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def rate_limit_text(exchange: Exchange) -> str:
+    """'rate limited (429): limit 100, 0 left, Retry-After 42 s' from the answer's headers."""
+    headers = {k.lower(): v for k, v in exchange.response_headers.items()}
+    parts = [f"{name} {headers[key]}" for name, key in (("limit", "x-ratelimit-limit"),
+                                                         ("left", "x-ratelimit-remaining"),
+                                                         ("Retry-After", "retry-after")) if key in headers]
+    return "rate limited (429)" + (f": {', '.join(parts)}" + (" s" if "retry-after" in headers else "")
+                                   if parts else "")
+
+
 # The check whose task is running: the OAuth client's exchanges are attached to it.
 current_probe: contextvars.ContextVar[Probe | None] = contextvars.ContextVar("sloguard_probe", default=None)
 
@@ -95,6 +124,7 @@ class Probe:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     samples: list[Sample] = field(default_factory=list)  # requests that count toward the SLOs
+    throttled: Exchange | None = None  # the last 429 answer, if any
     network_samples: list[float] = field(default_factory=list)  # connect (+ TLS) times, network check only
 
     # ---------------------------------------------------------------- outcome
@@ -174,30 +204,50 @@ class Probe:
         try:
             merged = {**(await self.headers_for(auth)), **dict(headers or {})}
         except TokenUnavailable as exc:
-            self.fail(str(exc), Rule.AUTH_FAILURE)
+            # One root cause, one finding: the login check reports why there is no token; the checks
+            # that needed one verified nothing.
+            self.skip(f"no access token: {exc}")
             return None
         retries = self.ctx.retries if retry else 0
         response: httpx.Response | None = None
-        for attempt in range(retries + 1):
+        attempt = 0
+        waited = False  # a 429's Retry-After is honoured once
+        while True:
             async with self.ctx.limiter:
                 response, exchange = await self.ctx.client.request(
                     method, self.ctx.url(path), headers=merged, params=params, json=json, data=data
                 )
             self.attempts += 1
-            self.retries += 1 if attempt else 0
             self.exchanges.append(exchange)
             status = response.status_code if response is not None else None
             if measure:
                 self.samples.append(Sample(exchange, request_outcome(status, expect)))
+            if status == 429 and 429 not in expect and response is not None:
+                self.throttled = exchange
+                wait = retry_after_s(response.headers.get("retry-after"))
+                if retry and not waited and wait is not None and wait <= self._patience():
+                    waited = True
+                    self.note(f"{method} {path}: rate limited (429), waited {wait:g} s (Retry-After) to try once more")
+                    await asyncio.sleep(wait)
+                    continue
+                return response
             transient = status is None or (status >= 500 and status not in expect)
             if not transient:
                 if attempt > 0:
                     self.retried = True
                     self.note(f"{method} {path} passed on attempt {attempt + 1}: {self.exchanges[-2].title()}")
                 return response
-            if attempt < retries:
-                await asyncio.sleep(0.05 * (attempt + 1))
-        return response
+            if attempt >= retries:
+                return response
+            attempt += 1
+            self.retries += 1
+            await asyncio.sleep(0.05 * attempt)
+
+    def _patience(self) -> float:
+        """How long a Retry-After may make this check wait: the check's budget, at most retry_after_max_s."""
+        checks = self.ctx.config.checks
+        left = checks.timeout_s - (time.time() - self.started)
+        return max(0.0, min(checks.retry_after_max_s, left))
 
     @property
     def last(self) -> Exchange | None:

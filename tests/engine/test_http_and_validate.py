@@ -6,7 +6,8 @@ import asyncio
 
 import httpx
 
-from sloguard.http import Client, Exchange
+from sloguard.http import Client
+from sloguard.results import Exchange, TransportErrorKind
 from sloguard.synthetics.validate import SchemaValidator
 from tests.conftest import free_port
 
@@ -53,6 +54,30 @@ def test_unreachable_target_is_an_error_not_an_exception() -> None:
     response, exchange = asyncio.run(go())
     assert response is None and exchange.status is None
     assert exchange.error is not None and exchange.error.startswith("target unreachable")
+
+
+def test_a_body_that_cannot_be_decoded_is_a_decode_error() -> None:
+    """A server that says gzip and sends something else: a DECODE transport error, with its status kept."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        body = b"this is not gzip"
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        writer.close()
+
+    async def go() -> tuple[httpx.Response | None, Exchange]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        client = Client(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", timeout_s=5)
+        try:
+            return await client.request("GET", "/x")
+        finally:
+            await client.aclose()
+            server.close()
+
+    response, exchange = asyncio.run(go())
+    assert response is None and exchange.transport is TransportErrorKind.DECODE and exchange.status == 200
+    assert exchange.error is not None and exchange.error.startswith("decode error")
 
 
 def test_nullable_and_cyclic_schemas() -> None:

@@ -296,3 +296,25 @@ def test_keyword_selects_and_secrets_never_reach_reports(platform, tmp_path: Pat
     assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.", text), "a JWT leaked into the reports"
     assert re.search(r"authorization\W+bearer \[REDACTED\]", text, re.I)  # the scheme stays, the token goes
     assert '-H "Authorization: Bearer $ATOM_TOKEN"' in text  # curl lines read the token from the environment
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br"])
+def test_compressed_answers_are_decoded_exactly_once(platform_factory, tmp_path: Path, coding: str) -> None:
+    """Behind a compressing proxy every answer is decoded once: checks pass and bodies are readable."""
+    faulty = platform_factory(f"compression={coding}")
+    run = run_suite(tmp_path, "--target", faulty.base_url, "-k", "slack and GET and not auth")
+    assert run.code == 0, run.failed()[:3]
+    listed = run.result("slack · GET /api/slack/messages")
+    (exchange,) = listed["evidence"]
+    assert exchange["response_headers"]["content-encoding"] == coding
+    assert exchange["response_body"].startswith("{") and '"items"' in exchange["response_body"]
+    sent = {k.lower(): v for k, v in exchange["request_headers"].items()}
+    assert coding in sent["accept-encoding"] and "accept" in sent and "host" in sent  # the headers really sent
+
+
+def test_a_description_without_operations_is_a_usage_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "x", "version": "1"}, "paths": {}}))
+    run = run_suite(tmp_path / "run", config=f"target:\n  openapi: file:{empty}\n  environment: reference\n")
+    assert run.code == 2 and "declares no operations" in run.err and "Traceback" not in run.err
+    assert not (tmp_path / "run" / "reports" / "summary.json").exists()  # not a green 0/0

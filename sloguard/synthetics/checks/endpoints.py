@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -20,7 +20,7 @@ from sloguard.datagen import id_of, resource_of
 from sloguard.severity import NEAR_LIMIT_RATIO, SLOW_OPERATION_S, Rule
 
 from ..context import RunContext
-from ..probe import CheckSpec, Probe
+from ..probe import CheckSpec, Probe, rate_limit_text
 
 LIST_WAIT_S = 30.0
 
@@ -33,23 +33,43 @@ def expected_statuses(ctx: RunContext, entry: Entry) -> set[int]:
 
 
 def failure_rule(status: int | None) -> Rule:
-    """What an unexpected answer means: no answer or a 5xx is a failing integration."""
-    if status is None or status >= 500 or status == 429:
+    """What an unexpected answer means: no answer or a 5xx is a failing integration, a 429 is rate
+    limiting (its own finding), anything else a wrong answer."""
+    if status == 429:
+        return Rule.RATE_LIMITED
+    if status is None or status >= 500:
         return Rule.INTEGRATION_DEGRADED
     return Rule.OPERATION_FAILED
+
+
+def accept_for(entry: Entry) -> dict[str, str]:
+    """The Accept header the operation's documented success content types call for."""
+    types = entry.response.content_types if entry.response is not None else ()
+    return {"Accept": ", ".join(types)} if types else {}
+
+
+def sent(probe: Probe, entry: Entry) -> str:
+    """``GET /api/slack/messages/42``: the request as sent (the URL, not the template)."""
+    exchange = probe.last
+    if exchange is None:
+        return f"{entry.method} {entry.path}"
+    parts = urlsplit(exchange.url)
+    return f"{exchange.method} {parts.path}{'?' + parts.query if parts.query else ''}"
 
 
 def judge(probe: Probe, entry: Entry, response: httpx.Response | None, expect: set[int]) -> Any:
     """Hold one answer to the contract and the SLO; returns the parsed JSON body (or None)."""
     exchange = probe.last
     if response is None:
-        probe.fail(f"{entry.method} {entry.path}: {exchange.error if exchange else 'no answer'}",
-                   Rule.INTEGRATION_DEGRADED)
+        probe.fail(f"{sent(probe, entry)}: {exchange.error if exchange else 'no answer'}", Rule.INTEGRATION_DEGRADED)
         return None
     if response.status_code not in expect:
+        if response.status_code == 429 and exchange is not None:
+            probe.fail(f"{sent(probe, entry)} was {rate_limit_text(exchange)}", Rule.RATE_LIMITED)
+            return None
         detail = response.text[:200].replace("\n", " ")
         probe.fail(
-            f"{entry.method} {entry.path} answered {response.status_code}, expected "
+            f"{sent(probe, entry)} answered {response.status_code}, expected "
             f"{' or '.join(map(str, sorted(expect)))}: {detail}",
             failure_rule(response.status_code),
         )
@@ -112,6 +132,21 @@ def is_oauth_callback(entry: Entry) -> bool:
         p.name == "state" and p.location == "query" and p.required for p in entry.parameters)
 
 
+def ids_missing_reason(ctx: RunContext, entry: Entry, missing: tuple[str, ...], *, always: bool = False) -> str | None:
+    """Why the operation cannot be called with real path values, or None when it can.
+
+    A read-only target never gets invented path values (a made-up slug is a 404 reported as a
+    failure, or worse, a real record's neighbour). Elsewhere operations on one record need a real id.
+    """
+    if not missing or not (always or ctx.read_only or entry.kind in ("get", "update", "delete", "action")):
+        return None
+    names = ", ".join(missing)
+    override = f"catalog.overrides.{entry.operation_id}.path_params.{missing[0]}"
+    if ctx.id_event(entry) is not None:
+        return f"no {names} to call it with: the list call returned no records (set {override})"
+    return f"no {names} to call it with: no list operation provides one (set {override})"
+
+
 async def wait_for_ids(ctx: RunContext, entry: Entry) -> None:
     """Give the list call of this resource (if scheduled) the chance to fill the id pool first."""
     event = ctx.id_event(entry) if "{" in entry.path else None
@@ -127,9 +162,9 @@ async def sweep_read(ctx: RunContext, spec: CheckSpec, entry: Entry) -> None:
     try:
         await wait_for_ids(ctx, entry)
         data = ctx.data.for_entry(entry, ctx.ids)
-        if data.ids_missing and entry.kind in ("get", "update", "delete", "action"):
-            probe.skip(f"no {', '.join(data.ids_missing)} to call it with: the list call returned no records "
-                       "(add one in catalog.overrides)")
+        missing = ids_missing_reason(ctx, entry, data.ids_missing)
+        if missing:
+            probe.skip(missing)
             return
         expect = expected_statuses(ctx, entry)
         if is_oauth_callback(entry):
@@ -137,7 +172,7 @@ async def sweep_read(ctx: RunContext, spec: CheckSpec, entry: Entry) -> None:
             expect = {400, 401, 403}
         auth = "default" if entry.auth.required else None
         response = await probe.call(entry.method, data.url_path, expect=expect, auth=auth, params=data.query,
-                                    headers=data.headers)
+                                    headers={**accept_for(entry), **data.headers})
         if is_oauth_callback(entry) and response is not None and 200 <= response.status_code < 400:
             probe.fail(f"the OAuth callback accepted a made-up state ({response.status_code}): no CSRF protection",
                        Rule.SECURITY_BREACH)
@@ -155,12 +190,13 @@ async def run_action(ctx: RunContext, spec: CheckSpec, entry: Entry) -> None:
     probe = ctx.probe(spec)
     await wait_for_ids(ctx, entry)
     data = ctx.data.for_entry(entry, ctx.ids)
-    if data.ids_missing:
-        probe.skip(f"no {', '.join(data.ids_missing)} to call it with (add one in catalog.overrides)")
+    missing = ids_missing_reason(ctx, entry, data.ids_missing, always=True)
+    if missing:
+        probe.skip(missing)
         return
     expect = expected_statuses(ctx, entry)
     response = await probe.call(entry.method, data.url_path, expect=expect, params=data.query,
-                                json=data.body, headers=data.headers, retry=False)
+                                json=data.body, headers={**accept_for(entry), **data.headers}, retry=False)
     judge(probe, entry, response, expect)
 
 
@@ -180,7 +216,7 @@ async def run_chain(ctx: RunContext, chain: CrudChain, specs: dict[str, CheckSpe
         data = ctx.data.for_entry(create, ctx.ids)
         expect = expected_statuses(ctx, create)
         response = await probe.call(create.method, data.url_path, expect=expect, json=data.body,
-                                    params=data.query, retry=False)
+                                    params=data.query, headers=accept_for(create), retry=False)
         body = judge(probe, create, response, expect)
         created_id = id_of(body, chain.id_pointer) if body is not None else None
         if created_id is None:
@@ -198,7 +234,8 @@ async def run_chain(ctx: RunContext, chain: CrudChain, specs: dict[str, CheckSpe
             url = _fill(entry.path, chain.id_param, created_id, step_data.path_params)
             expect = expected_statuses(ctx, entry)
             response = await probe.call(entry.method, url, expect=expect, json=step_data.body if step == "update"
-                                        else None, params=step_data.query, retry=step == "get")
+                                        else None, params=step_data.query, headers=accept_for(entry),
+                                        retry=step == "get")
             judge(probe, entry, response, expect)
             if step == "delete" and response is not None and response.status_code in expect:
                 created_id = None  # gone: nothing to clean up

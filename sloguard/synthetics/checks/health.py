@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import re
 import secrets
 import ssl
 import time
@@ -39,9 +40,12 @@ async def reachable(ctx: RunContext, spec: CheckSpec) -> bool:
     return False
 
 
+_DATABASE_WORDS = frozenset({"db", "database", "databases", "postgres", "mysql", "sql"})
+
+
 def _health_rule(entry: Entry) -> Rule:
     text = entry.path.lower()
-    if "db" in text or "database" in text:
+    if _DATABASE_WORDS & set(re.split(r"[^a-z0-9]+", text)):  # /health/db, not /feedback/health
         return Rule.DATABASE_FAILURE
     if entry.integration == "platform":
         return Rule.PLATFORM_DOWN if text.rstrip("/").endswith(("/health", "/api/v1/health")) else (
@@ -61,8 +65,11 @@ async def health(ctx: RunContext, spec: CheckSpec, entry: Entry) -> None:
     if response is None or response.status_code >= 500 or reported in ("down", "error", "failed", "unhealthy"):
         ctx.down.add(entry.integration)
     if probe.failures:
+        # What a failed health check means depends on the route (database, platform, integration); a
+        # correct answer that was only slow keeps its latency finding: slow is not down.
         rule = _health_rule(entry)
-        probe.findings[:] = [replace(f, rule=rule, severity=rule.severity) for f in probe.findings]
+        probe.findings[:] = [f if f.warning or f.latency_only else replace(f, rule=rule, severity=rule.severity)
+                             for f in probe.findings]
 
 
 async def integrations_down(ctx: RunContext, spec: CheckSpec, health_specs: list[CheckSpec]) -> None:

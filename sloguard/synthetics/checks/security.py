@@ -20,7 +20,7 @@ from sloguard.catalog import Entry
 from sloguard.severity import Rule
 
 from ..context import RunContext
-from ..probe import CheckSpec
+from ..probe import CheckSpec, rate_limit_text
 from .endpoints import _fill, wait_for_ids
 
 DENIED = {401, 403}
@@ -72,28 +72,31 @@ def _probe_request(ctx: RunContext, entry: Entry) -> tuple[str, Any]:
 
 
 async def probe_access(ctx: RunContext, spec: CheckSpec, entry: Entry, forged: str) -> None:
-    """No credentials, then a forged token: both must be refused."""
+    """No credentials, then a forged token: both must be refused.
+
+    401/403 is a refusal (pass); 2xx/3xx is a breach; anything else — no answer, 404, 405, 400/422,
+    429, 5xx — verified nothing about the credentials (the request was refused or lost before they
+    were judged), so the probe is inconclusive with that reason, never passed.
+    """
     probe = ctx.probe(spec)
     await wait_for_ids(ctx, entry)
     url, body = _probe_request(ctx, entry)
+    undecided: list[str] = []
     for label, auth in (("without credentials", None), ("with a forged token", f"Bearer {forged}")):
         response = await probe.call(entry.method, url, expect=DENIED, auth=auth, json=body, measure=False)
         if response is None:
-            probe.fail(f"{label}: {probe.last.error if probe.last else 'no answer'}", Rule.INTEGRATION_DEGRADED)
-            return
-        if 200 <= response.status_code < 400:
-            probe.fail(f"{entry.method} {entry.path} answered {response.status_code} {label}: "
-                       "a protected operation is open", Rule.SECURITY_BREACH)
-        elif response.status_code not in DENIED and response.status_code < 500:
-            probe.note(f"{label}: answered {response.status_code}, not 401/403 (inconclusive: the request was "
-                       "refused before its credentials were judged)")
-        elif response.status_code == 503:
-            probe.inconclusive(f"{label} the operation answered 503 (unavailable), so it verified nothing; "
-                               "its endpoint check reports the outage")
-            return
-        elif response.status_code >= 500:
-            probe.fail(f"{label}: answered {response.status_code} (the auth layer fails instead of refusing)",
-                       Rule.OPERATION_FAILED)
+            undecided.append(f"{label}: no answer ({probe.last.error if probe.last else 'no answer'})")
+            continue
+        status = response.status_code
+        if 200 <= status < 400:
+            probe.fail(f"{entry.method} {entry.path} answered {status} {label}: a protected operation is open",
+                       Rule.SECURITY_BREACH)
+        elif status == 429 and probe.last is not None:
+            undecided.append(f"{label}: {rate_limit_text(probe.last)}")
+        elif status not in DENIED:
+            undecided.append(f"{label}: answered {status}, not 401/403 (refused before its credentials were judged)")
+    if undecided and not probe.failures:
+        probe.inconclusive("; ".join(undecided))
 
 
 async def cross_tenant(ctx: RunContext, spec: CheckSpec, list_entry: Entry, get_entry: Entry,
