@@ -13,6 +13,7 @@ import typer
 from sloguard.errors import UsageError
 
 from .check import catalog, check
+from .contracts import contracts_app
 from .demo import demo
 from .platform import platform_app
 
@@ -24,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(platform_app, name="platform")
+app.add_typer(contracts_app, name="contracts")
 app.command("check")(check)
 app.command("catalog")(catalog)
 app.command("demo")(demo)
