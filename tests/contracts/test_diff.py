@@ -405,3 +405,13 @@ def test_reference_platform_with_faults_injected_into_its_description(
     assert len({c.operation for c in shared}) > 500  # a shared schema: reported in every operation using it
     assert {c.rule_id for c in changes if c.breaking} == {"api-removed-without-deprecation",
                                                           "response-required-property-removed"}
+
+
+def test_every_rule_is_documented() -> None:
+    from sloguard.contracts.diff.rules import SCHEMA_PREFIXES, SCHEMA_SUFFIXES
+
+    text = (Path(__file__).parent.parent.parent / "docs" / "contracts.md").read_text()
+    schema_ids = {f"{p}-{s}" for p in SCHEMA_PREFIXES for s in SCHEMA_SUFFIXES}
+    missing = [rid for rid in RULES if rid not in schema_ids and f"`{rid}`" not in text]
+    missing += [s for s in SCHEMA_SUFFIXES if f"| `{s}` |" not in text]
+    assert missing == []

@@ -181,7 +181,8 @@ def _absorb(view: _View, schema: Any, doc: Any, depth: int) -> None:
     schema = deref(schema, doc)
     if not isinstance(schema, dict) or depth > MAX_DEPTH:
         return
-    for part in schema.get("allOf") or ():
+    parts = schema.get("allOf")
+    for part in parts if isinstance(parts, list) else ():
         _absorb(view, part, doc, depth + 1)
     kind = schema.get("type")
     names = {kind} if isinstance(kind, str) else {str(t) for t in kind} if isinstance(kind, list) else None
@@ -234,14 +235,15 @@ def view_of(schema: Any, doc: Any) -> _View:
     return view
 
 
-def flag(schema: Any, doc: Any, key: str) -> bool:
+def flag(schema: Any, doc: Any, key: str, depth: int = 0) -> bool:
     """True when ``key`` (readOnly, writeOnly, deprecated) is set on the schema or one of its allOf parts."""
     schema = deref(schema, doc)
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or depth > MAX_DEPTH:
         return False
     if schema.get(key) is True:
         return True
-    return any(flag(part, doc, key) for part in schema.get("allOf") or () if part is not schema)
+    parts = schema.get("allOf")
+    return isinstance(parts, list) and any(flag(part, doc, key, depth + 1) for part in parts)
 
 
 def _type_effect(old: frozenset[str] | None, new: frozenset[str] | None) -> Effect:
