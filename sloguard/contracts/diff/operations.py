@@ -9,13 +9,14 @@ so renaming one is not a change; other parameters by location and name (headers 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from .model import Change
 from .schemas import SchemaDiffer, deref, show
+from .security import compare_requirements, compare_schemes, requirements
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _TEMPLATE = re.compile(r"\{([^}/]*)\}")
@@ -115,24 +116,6 @@ def _is_success(status: str) -> bool:
     return status.startswith("2")
 
 
-def _security(operation: _Operation, doc: Mapping[str, Any]) -> list[dict[str, frozenset[str]]] | None:
-    """The requirement alternatives that apply (the operation's, else the document's); None: public."""
-    raw = operation.op["security"] if "security" in operation.op else doc.get("security")
-    alternatives: list[dict[str, frozenset[str]]] = []
-    for requirement in raw if isinstance(raw, list) else ():
-        if not isinstance(requirement, Mapping):
-            continue
-        if not requirement:
-            return None  # an empty requirement: anonymous callers are allowed
-        alternatives.append({str(k): frozenset(str(s) for s in v or ()) for k, v in requirement.items()})
-    return alternatives or None
-
-
-def _scheme_label(alternative: Mapping[str, frozenset[str]]) -> str:
-    return " + ".join(f"{name}{' [' + ', '.join(sorted(s)) + ']' if s else ''}" for name, s in
-                      sorted(alternative.items()))
-
-
 class Differ:
     """Compares two loaded descriptions; `run` returns every change, unsorted."""
 
@@ -159,7 +142,7 @@ class Differ:
         for key, new_op in new_ops.items():
             if key not in old_ops:
                 self.add("endpoint-added", new_op.label, "operation", "operation added")
-        self._security_schemes()
+        compare_schemes(self.add, self.old, self.new)
         self._components_and_info()
         return self.changes
 
@@ -177,7 +160,7 @@ class Differ:
 
     def _operation(self, old: _Operation, new: _Operation) -> None:
         label = new.label
-        self._security(old, new)
+        compare_requirements(self.add, new.label, requirements(old.op, self.old), requirements(new.op, self.new))
         same = self.schemas.same
         if same(old.op, new.op) and same(old.item.get("parameters"), new.item.get("parameters")):
             return
@@ -326,67 +309,6 @@ class Differ:
             if key not in old_headers:
                 self.add("response-header-added", label, f"{where} header {name}", "header added")
 
-    # -------------------------------------------------------------------------------- security
-
-    def _security(self, old: _Operation, new: _Operation) -> None:
-        label = new.label
-        before, after = _security(old, self.old), _security(new, self.new)
-        if before == after:
-            return
-        if before is None or after is None:
-            if after is not None:
-                self.add("api-security-now-required", label, "security",
-                         f"credentials now required ({' or '.join(_scheme_label(a) for a in after)})")
-            elif before is not None:
-                self.add("api-security-no-longer-required", label, "security",
-                         f"no credentials required any more (was {' or '.join(_scheme_label(a) for a in before)})")
-            return
-        old_alts = {frozenset(a): a for a in before}
-        new_alts = {frozenset(a): a for a in after}
-        for names, alt in old_alts.items():
-            now = new_alts.get(names)
-            if now is None:
-                self.add("api-security-removed", label, "security", f"{_scheme_label(alt)} no longer accepted")
-                continue
-            for scheme in sorted(names):
-                for scope in sorted(now[scheme] - alt[scheme]):
-                    self.add("api-security-scope-added", label, "security", f"{scheme} now needs scope {scope!r}")
-                for scope in sorted(alt[scheme] - now[scheme]):
-                    self.add("api-security-scope-removed", label, "security",
-                             f"{scheme} no longer needs scope {scope!r}")
-        for names, alt in new_alts.items():
-            if names not in old_alts:
-                self.add("api-security-added", label, "security", f"{_scheme_label(alt)} now accepted too")
-
-    def _security_schemes(self) -> None:
-        before, after = _schemes(self.old), _schemes(self.new)
-        for name, old in before.items():
-            where = f"components securitySchemes {name}"
-            new = after.get(name)
-            if new is None:
-                self.add("api-security-component-removed", "", where, f"security scheme {name!r} removed")
-                continue
-            for key in ("type", "scheme", "in", "name", "openIdConnectUrl"):
-                if str(old.get(key, "")).lower() != str(new.get(key, "")).lower():
-                    self.add("api-security-component-type-changed", "", where,
-                             f"{key} changed from {show(old.get(key))} to {show(new.get(key))}")
-            for flow, old_flow, new_flow in _flows(old, new):
-                for key, rule_id in (("tokenUrl", "api-security-component-oauth-token-url-changed"),
-                                     ("authorizationUrl", "api-security-component-oauth-url-changed")):
-                    if old_flow.get(key) != new_flow.get(key):
-                        self.add(rule_id, "", where, f"{flow} {key} changed from {show(old_flow.get(key))} to "
-                                                     f"{show(new_flow.get(key))}")
-                old_scopes, new_scopes = _strings(old_flow.get("scopes")), _strings(new_flow.get("scopes"))
-                for scope in sorted(new_scopes - old_scopes):
-                    self.add("api-security-component-oauth-scope-added", "", where, f"{flow} scope {scope!r} added")
-                for scope in sorted(old_scopes - new_scopes):
-                    self.add("api-security-component-oauth-scope-removed", "", where,
-                             f"{flow} scope {scope!r} removed")
-        for name in after:
-            if name not in before:
-                self.add("api-security-component-added", "", f"components securitySchemes {name}",
-                         f"security scheme {name!r} added")
-
     def _components_and_info(self) -> None:
         old_schemas, new_schemas = _component(self.old, "schemas"), _component(self.new, "schemas")
         for name in sorted(set(old_schemas) - set(new_schemas)):
@@ -440,21 +362,6 @@ def _component(doc: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
     components = doc.get("components")
     found = components.get(kind) if isinstance(components, Mapping) else None
     return found if isinstance(found, Mapping) else {}
-
-
-def _schemes(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    return {str(k): v for k, v in _component(doc, "securitySchemes").items() if isinstance(v, Mapping)}
-
-
-def _flows(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any],
-                                                                              Mapping[str, Any]]]:
-    old_flows, new_flows = old.get("flows"), new.get("flows")
-    if not isinstance(old_flows, Mapping) or not isinstance(new_flows, Mapping):
-        return
-    for name, flow in old_flows.items():
-        other = new_flows.get(name)
-        if isinstance(flow, Mapping) and isinstance(other, Mapping):
-            yield str(name), flow, other
 
 
 def _webhooks(doc: Mapping[str, Any]) -> set[str]:
