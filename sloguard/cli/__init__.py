@@ -14,6 +14,7 @@ from sloguard.errors import UsageError
 
 from .alerts import alerts_app
 from .check import catalog, check
+from .contracts import contracts_app
 from .demo import demo
 from .platform import platform_app
 
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(platform_app, name="platform")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(contracts_app, name="contracts")
 app.command("check")(check)
 app.command("catalog")(catalog)
 app.command("demo")(demo)
