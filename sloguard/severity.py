@@ -110,9 +110,13 @@ class Rule(enum.Enum):
     BUDGET_BURN_SLOW = (Severity.P1, "error budget burning fast enough for a ticket (3x/1 d or 1x/3 d)")
     OPERATION_FAILED = (Severity.P1, "an operation answered with an unexpected status or body")
     CHECK_ERROR = (Severity.P1, "a check could not run to a verdict (setup or harness error)")
+    CONTRACT_BREAKING = (
+        Severity.P1,
+        "a release breaks what clients rely on (removed operation or status, new required input, changed auth)",
+    )
     # P2 — scheduled review
     TLS_EXPIRY = (Severity.P2, "the TLS certificate expires within 30 days")
-    CONTRACT_DRIFT = (Severity.P2, "the API drifted from its contract in a way that does not break clients")
+    CONTRACT_DRIFT = (Severity.P2, "the API drifted from its contract (an answer off its schema or status codes)")
     NEW_VERSION = (Severity.P2, "a new platform version was seen")
     # P3 — low priority
     COSMETIC_CONTRACT = (Severity.P3, "cosmetic contract issue (undocumented header, example that does not validate)")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sloguard.spec import META_KEY, pointer_tokens
 
 from .model import PLATFORM, Body, Catalog, Entry, Link, OperationKind, Parameter, Security
-from .naming import collapse, compact, is_template, segments, slugify, synthesize_operation_id
+from .naming import VERSION, collapse, compact, is_template, segments, slugify, synthesize_operation_id, unversioned
 from .selection import CatalogError, apply_overrides, filter_entries
 
 DEFAULT_PATH_PATTERN = r"^/api/(?P<integration>[^/]+)/"
@@ -29,7 +29,6 @@ _HEALTH_WORDS = frozenset({"health", "healthz", "livez", "readyz", "ping", "hear
 _SEARCH_WORDS = frozenset({"search", "query", "find", "lookup"})
 _LIST_FIELDS = ("items", "data", "results", "records", "entries", "values", "list", "content", "rows")
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
-_VERSION = re.compile(r"^v\d+(\.\d+)*$")
 
 
 @dataclass
@@ -52,7 +51,6 @@ class _Options:
     schemes: Mapping[str, Any]
     global_security: Any
     item_parents: set[str] = field(default_factory=set)
-    versioned_platform: bool = False  # /api/v1/... are the platform's own routes (others are /api/<slug>/)
 
 
 def build_catalog(
@@ -105,9 +103,6 @@ def build_catalog(
     raws = _collect(spec, warnings)
     collapsed = {collapse(r.path) for r in raws}
     options.item_parents = {p.rsplit("/", 1)[0] for p in collapsed if segments(p) and is_template(segments(p)[-1])}
-    path_slugs = {_path_slug(collapse(options.base_path + r.path), pattern) for r in raws}
-    options.versioned_platform = any(_VERSION.match(s) for s in path_slugs) and any(
-        s and not _VERSION.match(s) and s not in options.platform_names for s in path_slugs)
     route_ids = {(r.method, r.path): r.operation_id for r in raws}
     declared_ids = {r.operation_id for r in raws}
     entries = [_entry(raw, options, route_ids, declared_ids, warnings) for raw in raws]
@@ -209,14 +204,20 @@ def _tags(raw: Any) -> tuple[str, ...]:
 
 
 def _path_slug(match_path: str, pattern: re.Pattern[str]) -> str:
-    found = pattern.search(match_path)
-    return slugify(found.group("integration")) if found and found.group("integration") else ""
+    """The integration a path names, after its version segments are dropped (``/api/v1/slack/x`` is
+    Slack's); without a match, its first static segment (``/repos/{owner}/…`` → ``repos``)."""
+    path = unversioned(match_path)
+    found = pattern.search(path)
+    if found and found.group("integration"):
+        return slugify(found.group("integration"))
+    statics = [s for s in segments(path) if not is_template(s) and s.lower() not in ("api", "rest")]
+    return slugify(statics[0]) if statics else ""
 
 
 def _integration(tags: tuple[str, ...], match_path: str, options: _Options) -> str:
+    """First tag wins; the path names the integration only for untagged operations (or with
+    ``integration_from: path``); aliases apply to both; platform names and versions are the platform."""
     path_slug = _path_slug(match_path, options.pattern)
-    if options.versioned_platform and _VERSION.match(path_slug):
-        return PLATFORM
     slug = ""
     if options.mode == "tags" and tags:
         slug = slugify(tags[0])
@@ -226,7 +227,7 @@ def _integration(tags: tuple[str, ...], match_path: str, options: _Options) -> s
         slug = path_slug
     if slug in options.aliases:
         return options.aliases[slug]
-    if slug in options.platform_names or _VERSION.match(slug):
+    if slug in options.platform_names or VERSION.match(slug):
         return PLATFORM
     return slug
 
@@ -239,10 +240,10 @@ def _group(match_path: str, integration: str) -> str:
             start = i + 1
             break
     else:
-        while start < len(segs) and (segs[start].lower() in ("api", "rest") or _VERSION.match(segs[start])):
+        while start < len(segs) and (segs[start].lower() in ("api", "rest") or VERSION.match(segs[start])):
             start += 1
     for seg in segs[start:]:
-        if not is_template(seg) and not _VERSION.match(seg):
+        if not is_template(seg) and not VERSION.match(seg):
             return re.sub(r"[^a-z0-9_]+", "-", seg.lower()).strip("-") or integration
     return integration
 
@@ -433,8 +434,8 @@ def _kind(raw: _Raw, match_path: str, options: _Options, status: int, response: 
     statics = [s.lower() for s in segs if not is_template(s)]
     ends_template = bool(segs) and is_template(segs[-1])
     method = raw.method
-    if method in ("GET", "HEAD") and _HEALTH_WORDS.intersection(statics):
-        return "health"
+    if method in ("GET", "HEAD") and _HEALTH_WORDS.intersection(statics) and not any(is_template(s) for s in segs):
+        return "health"  # a health route takes no ids: /repos/{owner}/{repo}/pages/health is a read
     last = statics[-1] if statics and not ends_template else ""
     if method in ("GET", "POST") and not ends_template and (
             last in _SEARCH_WORDS or "search" in _op_words(raw.operation_id)):

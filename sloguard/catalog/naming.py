@@ -34,14 +34,27 @@ def is_template(segment: str) -> bool:
     return segment.startswith("{") and segment.endswith("}")
 
 
+VERSION = re.compile(r"^v\d+(\.\d+)*$")
+
+
 def collapse(path: str) -> str:
-    """Drop repeated consecutive segments (``/api/api/slack`` -> ``/api/slack``) for inference only."""
+    """Drop repeated runs of segments, for inference only: ``/api/api/slack`` -> ``/api/slack`` and a
+    doubled router prefix ``/api/reports/api/reports/daily`` -> ``/api/reports/daily``."""
     out: list[str] = []
     for seg in segments(path):
-        if out and seg == out[-1] and not is_template(seg):
-            continue
         out.append(seg)
+        for size in (1, 2, 3):  # a run of `size` segments that repeats the run just before it
+            tail, before = out[-size:], out[-2 * size:-size]
+            if len(out) >= 2 * size and tail == before and not any(is_template(s) for s in tail):
+                del out[-size:]
+                break
     return "/" + "/".join(out) + ("/" if path.endswith("/") and out else "")
+
+
+def unversioned(path: str) -> str:
+    """The path without version segments (``/api/v1/slack/x`` -> ``/api/slack/x``), for grouping."""
+    kept = [s for s in segments(path) if not VERSION.match(s)]
+    return "/" + "/".join(kept)
 
 
 def suggest(name: str, known: Collection[str]) -> str:

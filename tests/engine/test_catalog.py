@@ -87,12 +87,14 @@ def atom() -> Catalog:
 
 
 def test_integrations_from_tags_become_path_slugs(atom: Catalog) -> None:
-    assert set(atom.integrations) == {*INTEGRATIONS, "platform"}
+    # first tag wins: the platform's own /api/v1 routes are grouped by their tags too
+    assert set(atom.integrations) == {*INTEGRATIONS, "platform", "users"}
     assert atom["microsoft_teams_create_meeting"].integration == "microsoft-teams"
     assert atom["monday_list_boards"].integration == "monday"  # "Monday.com" names the monday integration
     assert atom["slack_oauth_callback"].integration == "slack"  # /api/auth/slack/... is still Slack
-    for op in ("get_health", "get_db_health", "list_users", "set_fault"):
+    for op in ("get_health", "get_db_health", "set_fault"):
         assert atom[op].integration == "platform", op
+    assert atom["list_users"].integration == "users"
     by = atom.by_integration()
     assert len(by["stripe"]) == 3 * 6 + 5 and len(by["slack"]) == 2 * 6 + 5
 
@@ -252,7 +254,7 @@ def test_safe_marker_untagged_and_platform(quirks: Catalog) -> None:
     assert quirks["gd_files"].integration == "google-drive" and not quirks["gd_files"].side_effects
     assert quirks["untagged"].integration == "zoom"  # no tag: the path prefix decides
     assert quirks["metrics"].integration == "platform"
-    assert quirks["tasks"].integration == "platform"  # /api/v1/ next to /api/<integration>/ routes
+    assert quirks["tasks"].integration == "tasks"  # tagged: the tag decides, /api/v1/ or not
 
 
 def test_integration_from_path_and_aliases() -> None:
@@ -369,14 +371,59 @@ def test_reference_platform_description(platform: Any) -> None:
     spec = load_spec(f"{platform.base_url}/api/v1/openapi.json", timeout=10)
     catalog = build_catalog(spec)
     assert len(catalog) >= 350
-    integrations = set(catalog.integrations) - {"platform"}
+    own = {"platform", "tasks", "workflows", "users"}  # the platform's own routes, by their tags
+    integrations = set(catalog.integrations) - own
     assert len(integrations) == 33 and {"microsoft-teams", "hubspot-marketing", "monday"} <= integrations
     for entry in catalog:
-        if entry.integration != "platform" and entry.path.startswith("/api/") and "/auth/" not in entry.path:
+        if entry.integration not in own and entry.path.startswith("/api/") and "/auth/" not in entry.path:
             assert entry.path.startswith(f"/api/{entry.integration}/"), entry.label
     chains = catalog.crud_chains()
-    assert {c.integration for c in chains} - {"platform"} == integrations  # every integration has CRUD
+    assert {c.integration for c in chains} - own == integrations  # every integration has CRUD
     slack = catalog["slack_create_message"]
     assert slack.kind == "create" and slack.success_status == 201 and slack.auth.scopes == ("write",)
     assert catalog["slack_delete_message"].success_status == 204
     assert catalog["slack_trigger_sync"].success_status == 202 and catalog["slack_trigger_sync"].kind == "action"
+
+
+def real_atom_like() -> dict[str, Any]:
+    """Shaped like the real ATOM description: tags on /api/v1 and /api/v2 routes, doubled router
+    prefixes, untagged operations, and a health path that is not the platform's."""
+
+    def op(op_id: str, tags: list[str] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"operationId": op_id, "responses": {"200": {"description": "ok"}}}
+        if tags is not None:
+            out["tags"] = tags
+        return out
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "ATOM", "version": "2.4.0"},
+        "paths": {
+            "/api/v1/workflows": {"get": op("list_workflows", ["Workflows"])},
+            "/api/v1/slack/channels": {"get": op("slack_channels", ["Slack"])},
+            "/api/v2/analytics/summary": {"get": op("analytics_summary", ["Analytics"])},
+            "/api/reports/api/reports/daily": {"get": op("daily_report")},
+            "/api/v1/stripe/charges": {"get": op("untagged_stripe")},
+            "/api/v1/health": {"get": op("v1_health")},
+            "/health": {"get": op("root_health", ["System"])},
+            "/repos/{owner}/{repo}/pages/health": {"get": op("pages_health", ["Repos"])},
+            "/repos/{owner}/{repo}/pages/status": {"get": op("pages_status")},
+            "/api/v1/teams-bridge/messages": {"get": op("bridge_messages", ["Microsoft Teams Bridge"])},
+        },
+    }
+
+
+def test_grouping_of_a_description_shaped_like_the_real_atom() -> None:
+    catalog = build_catalog(prepare_spec(real_atom_like()), aliases={"Microsoft Teams Bridge": "microsoft-teams"})
+    got = {e.operation_id: e.integration for e in catalog}
+    assert got["list_workflows"] == "workflows"  # a tagged /api/v1 route is its tag's, not "platform"
+    assert got["slack_channels"] == "slack" and got["analytics_summary"] == "analytics"
+    assert got["daily_report"] == "reports"  # untagged, doubled prefix collapsed
+    assert got["untagged_stripe"] == "stripe"  # untagged: the path, after /api/v1 is stripped
+    assert got["v1_health"] == "platform" and got["root_health"] == "platform"
+    assert got["bridge_messages"] == "microsoft-teams"  # aliases apply to tags
+    assert got["pages_health"] == "repos" and catalog["pages_health"].kind == "get"  # not a health route
+    assert got["pages_status"] == "repos"
+    assert catalog["v1_health"].kind == "health" and catalog["root_health"].kind == "health"
+    by_alias = build_catalog(prepare_spec(real_atom_like()), aliases={"workflows": "platform"})
+    assert by_alias["list_workflows"].integration == "platform"
