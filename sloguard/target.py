@@ -7,7 +7,7 @@ and call the target the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +19,8 @@ from sloguard.catalog import Catalog, build_catalog
 from sloguard.config import Config, load_config
 from sloguard.errors import UsageError
 from sloguard.http import Client
-from sloguard.spec import SpecError, load_spec
+from sloguard.results import Exchange
+from sloguard.spec import FetchRecord, SpecError, load_spec
 
 
 def open_config(config_path: str | Path | None, *, target: str | None = None) -> Config:
@@ -41,13 +42,20 @@ def reachability(base_url: str, *, verify: bool, timeout_s: float) -> str | None
         return f"{type(exc).__name__}: {exc}"
 
 
-def load_catalog(config: Config) -> Catalog:
-    """The catalog of the config's OpenAPI description, with its include/exclude and overrides."""
+def load_catalog(config: Config, fetched: list[Exchange] | None = None) -> Catalog:
+    """The catalog of the config's OpenAPI description, with its include/exclude and overrides;
+    every URL fetched for it is added to ``fetched`` as evidence."""
     location = config.spec_location()
     source = location.url if location.kind == "url" else location.path
     assert source is not None
+
+    def record(fetch: FetchRecord) -> None:
+        if fetched is not None:
+            fetched.append(Exchange.record("GET", fetch.url, fetch.request_headers, None, fetch.status,
+                                           fetch.response_headers, fetch.body, latency_ms=fetch.latency_ms))
+
     spec = load_spec(str(source), headers=config.target.headers, verify=config.target.verify_tls,
-                     timeout=config.target.timeout_s)
+                     timeout=config.target.timeout_s, on_fetch=record)
     cat = config.catalog
     overrides: dict[str, dict[str, Any]] = {}
     for key, override in cat.overrides.items():
@@ -114,6 +122,7 @@ class Target:
     catalog: Catalog | None
     read_only: bool
     unreachable: str | None = None  # why nothing answers (None: it does, or it was not asked)
+    fetched: list[Exchange] = field(default_factory=list)  # the description's fetches, as evidence
 
     @classmethod
     def open(cls, config: Config, *, read_only: bool = False) -> Target:
@@ -131,9 +140,10 @@ class Target:
             unreachable = reachability(config.target.base_url, verify=config.target.verify_tls,
                                        timeout_s=config.target.timeout_s)
         catalog = None
+        fetched: list[Exchange] = []
         if unreachable is None:
             try:
-                catalog = load_catalog(config)
+                catalog = load_catalog(config, fetched)
             except SpecError as exc:
                 raise UsageError(str(exc)) from None
             where = location.url or str(location.path)
@@ -147,7 +157,7 @@ class Target:
                 on_target and catalog is not None and is_reference_platform(catalog)):
             config.not_the_reference_platform()
             read_only = True
-        return cls(config, catalog, read_only, unreachable)
+        return cls(config, catalog, read_only, unreachable, fetched)
 
     @property
     def base_url(self) -> str:

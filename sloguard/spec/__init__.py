@@ -15,6 +15,8 @@ from .refs import BUNDLE_KEY, pointer_tokens, resolve_pointer
 from .source import (
     DEFAULT_TIMEOUT_S,
     MAX_SPEC_BYTES,
+    FetchHook,
+    FetchRecord,
     SpecError,
     detect_version,
     display_source,
@@ -26,6 +28,8 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "MAX_SPEC_BYTES",
     "META_KEY",
+    "FetchHook",
+    "FetchRecord",
     "SpecError",
     "detect_version",
     "display_source",

@@ -14,6 +14,7 @@ from .source import (
     DEFAULT_TIMEOUT_S,
     MAX_SPEC_BYTES,
     Fetcher,
+    FetchHook,
     SpecError,
     detect_version,
     display_source,
@@ -27,8 +28,8 @@ META_KEY = "x-sloguard"
 
 @contextmanager
 def _fetcher(headers: Mapping[str, str] | None, verify: bool | str, timeout: float,
-             max_bytes: int) -> Iterator[Fetcher]:
-    fetcher = Fetcher(headers, verify, timeout, max_bytes)
+             max_bytes: int, on_fetch: FetchHook | None = None) -> Iterator[Fetcher]:
+    fetcher = Fetcher(headers, verify, timeout, max_bytes, on_fetch)
     try:
         yield fetcher
     finally:
@@ -57,13 +58,15 @@ def load_spec(
     verify: bool | str = True,
     timeout: float = DEFAULT_TIMEOUT_S,
     max_bytes: int = MAX_SPEC_BYTES,
+    on_fetch: FetchHook | None = None,
 ) -> dict[str, Any]:
-    """Load, resolve and normalise the description at a file path or http(s) URL."""
+    """Load, resolve and normalise the description at a file path or http(s) URL; ``on_fetch`` is
+    told of every URL fetched (the description and the documents its references name)."""
     text = os.fspath(source)
     if text.startswith("file://"):
         text = unquote(urlsplit(text).path)
     uri = text if is_url(text) else str(Path(text).expanduser().resolve())
-    with _fetcher(headers, verify, timeout, max_bytes) as fetcher:
+    with _fetcher(headers, verify, timeout, max_bytes, on_fetch) as fetcher:
         data, hint = fetcher.read(uri)
         doc = parse_document(data, text, hint)
         return _prepare(doc, text, uri, fetcher)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,21 @@ def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
+@dataclass(frozen=True)
+class FetchRecord:
+    """One GET of a description (or a document it refers to), as it happened."""
+
+    url: str
+    request_headers: list[tuple[str, str]]
+    status: int | None
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    latency_ms: float
+
+
+FetchHook = Callable[[FetchRecord], None]
+
+
 @dataclass
 class Fetcher:
     """Reads documents from files and URLs with one size limit and one HTTP client."""
@@ -53,6 +69,7 @@ class Fetcher:
     verify: bool | str
     timeout: float
     max_bytes: int
+    on_fetch: FetchHook | None = None  # told of every URL fetched, so the run's evidence shows it
     _client: httpx.Client | None = None
 
     def close(self) -> None:
@@ -91,8 +108,15 @@ class Fetcher:
         if self._client is None:
             self._client = httpx.Client(headers=dict(self.headers or {}), verify=self.verify,
                                         timeout=self.timeout, follow_redirects=True)
+        started = time.perf_counter()
+        status: int | None = None
+        response_headers: list[tuple[str, str]] = []
+        request_headers: list[tuple[str, str]] = []
+        body = b""
         try:
             with self._client.stream("GET", url) as resp:
+                status, response_headers = resp.status_code, resp.headers.multi_items()
+                request_headers = resp.request.headers.multi_items()
                 if resp.status_code >= 400:
                     hint = " and the credentials" if resp.status_code in (401, 403) else ""
                     raise SpecError(
@@ -110,6 +134,7 @@ class Fetcher:
                         raise self._too_large(url, total)
                     chunks.append(chunk)
                 content_type = resp.headers.get("content-type", "").lower()
+                body = b"".join(chunks)
         except httpx.TimeoutException:
             raise SpecError(
                 f"{shown}: no answer within {self.timeout:g} s; check that the server is up or raise "
@@ -122,8 +147,12 @@ class Fetcher:
             ) from None
         except httpx.HTTPError as exc:
             raise SpecError(f"{shown}: fetching failed ({type(exc).__name__}); check the URL") from None
+        finally:
+            if self.on_fetch is not None:
+                self.on_fetch(FetchRecord(url, request_headers, status, response_headers, body,
+                                          (time.perf_counter() - started) * 1000))
         hint = "json" if "json" in content_type else "yaml" if "yaml" in content_type else ""
-        return b"".join(chunks), hint or _format_from_name(urlsplit(url).path)
+        return body, hint or _format_from_name(urlsplit(url).path)
 
 
 def _format_from_name(name: str) -> str:

@@ -35,6 +35,9 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
     ctx = RunContext.create(target)
     specs = plan.by_id()
     try:
+        preflight = ctx.probe(specs[PREFLIGHT_ID])
+        preflight.exchanges.extend(target.fetched)  # the description's fetch belongs to the evidence
+        preflight.attempts += len(target.fetched)
         up = await reachable(ctx, specs[PREFLIGHT_ID])
         ctx.probes[PREFLIGHT_ID].finished = time.time()
         wanted = set(specs) if selected is None else set(selected)

@@ -160,3 +160,23 @@ async def test_statuses_of_a_probe() -> None:
     assert probe.status == "error" and to_result(SPEC, probe).rule is Rule.CHECK_ERROR
     probe.fail("a real finding", Rule.SECURITY_BREACH)
     assert probe.status == "failed"
+
+
+async def test_a_harness_error_keeps_the_exchanges_made_before_it(server: tuple[Scripted, str]) -> None:
+    """A check whose own code breaks after a request is a suite error (CHECK_ERROR), with its evidence."""
+    from sloguard.synthetics.runner import _guarded
+
+    _, url = server
+    probe, ctx = await probe_for(url)
+
+    async def broken_check(ctx: RunContext) -> None:
+        await ctx.probe(SPEC).call("GET", "/api/slack/messages", expect={200}, auth=None)
+        raise KeyError("id")  # what a check's own bug looks like: not the platform's fault
+
+    try:
+        await _guarded(ctx, broken_check, frozenset({SPEC.id}), {SPEC.id: SPEC})
+    finally:
+        await ctx.aclose()
+    result = to_result(SPEC, ctx.probe(SPEC))
+    assert result.status is Status.ERROR and result.rule is Rule.CHECK_ERROR
+    assert "KeyError" in (result.error or "") and len(result.evidence) == 1 and result.evidence[0].status == 200

@@ -295,6 +295,8 @@ def test_keyword_selects_and_secrets_never_reach_reports(platform, tmp_path: Pat
         assert secret not in text, secret
     assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.", text), "a JWT leaked into the reports"
     assert re.search(r"authorization\W+bearer \[REDACTED\]", text, re.I)  # the scheme stays, the token goes
+    fetched = run.result("platform · target reachable")["evidence"][0]  # the description's fetch is evidence
+    assert fetched["url"].endswith("/api/v1/openapi.json") and fetched["status"] == 200
     assert '-H "Authorization: Bearer $ATOM_TOKEN"' in text  # curl lines read the token from the environment
 
 
