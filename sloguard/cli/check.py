@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from sloguard.errors import UsageError
+from sloguard.reports.allure_writer import clean as clean_allure
 from sloguard.severity import Severity
 
 from .runs import check_alerting, deliver
@@ -57,16 +58,17 @@ def run_synthetics(
     suite_dir = find_suite("synthetics", suite)
     reports = session.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
+    clean_allure(reports / "allure-results")
     args = [str(suite_dir), "-p", "no:cacheprovider", "--rootdir", str(suite_dir),
-            "--alluredir", str(reports / "allure-results"), "--clean-alluredir",
+            "--sloguard-allure", str(reports / "allure-results"),
             "--junitxml", str(reports / "junit.xml"), "-o", "junit_family=xunit2", "--no-header",
             "-W", "ignore::DeprecationWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     args += ["-q"] if quiet else []
     args += ["-k", keyword] if keyword else []
     args += extra or []
     # Only the plugins the suite needs: autoloading every installed one (Locust's pulls in gevent,
-    # Schemathesis' hypothesis) costs ~2 s per run. `pytest synthetics` keeps the usual autoload.
-    args += ["-p", "allure_pytest.plugin"]
+    # Schemathesis' hypothesis) costs ~2 s per run; Allure results are written from the results model
+    # (one writer for every suite). `pytest synthetics` keeps the usual autoload and allure-pytest.
     saved = os.environ.get(AUTOLOAD)
     os.environ[AUTOLOAD] = "1"
     plugin.PRESET_SESSION = session

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from sloguard.errors import UsageError
+from sloguard.reports.allure_writer import write_allure_results
+from sloguard.results import CheckResult
 
 from . import report
 from .plan import Plan
@@ -38,7 +40,7 @@ class SyntheticState:
         self.selected: set[str] | None = None
         self.outcome: RunOutcome | None = None
         self.current_item: pytest.Item | None = None
-        self.other_failures = 0  # failed tests that are not sloguard checks (a team's own tests)
+        self.team_results: list[CheckResult] = []  # a team's own tests in the suite folder, as results
         self._lock = threading.Lock()
 
     @property
@@ -79,6 +81,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the least severe failure that fails the run (default: checks.fail_on, P1)")
     group.addoption("--sloguard-reports", dest="sloguard_reports", default=None,
                     help="where summary.json goes (default: reports.dir of the config)")
+    group.addoption("--sloguard-allure", dest="sloguard_allure", default=None,
+                    help="write Allure results from sloguard's results model into DIR (instead of allure-pytest)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -127,7 +131,8 @@ class CheckHandle:
     def verify(self) -> None:
         """Report the check to Allure, then pass, skip, or fail with its severity."""
         probe = self.probe
-        report.to_allure(self.spec, probe)
+        if not self._state.pytest_config.getoption("sloguard_allure", None):
+            report.to_allure(self.spec, probe)  # through allure-pytest, for plain `pytest --alluredir`
         if probe is None:
             pytest.fail("the check did not run", pytrace=False)
         item = self._state.current_item
@@ -157,8 +162,8 @@ def sloguard_session(request: pytest.FixtureRequest) -> SyntheticSession:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     rep = outcome.get_result()
-    if rep.failed and not _is_check(item):
-        item.config.stash[STATE_KEY].other_failures += 1
+    if not _is_check(item) and (rep.when == "call" or rep.failed or rep.skipped):
+        item.config.stash[STATE_KEY].team_results.append(report.team_result(item.nodeid, rep))
     if rep.when == "call" and rep.passed and ("sloguard_flaky", True) in item.user_properties:
         rep.outcome = "passed"
         rep.sections.append(("sloguard", "flaky: passed only on retry"))
@@ -175,16 +180,30 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[STATE_KEY]
     if state.outcome is None or state._session is None:
         return
-    alluredir = session.config.getoption("allure_report_dir", None)
+    summary = state.session.write_summary(state.outcome, extra=_one_per_test(state.team_results))
+    ours = session.config.getoption("sloguard_allure", None)
+    alluredir = ours or session.config.getoption("allure_report_dir", None)
+    if ours and state.session.last_run is not None:
+        write_allure_results(state.session.last_run.records.snapshot(), ours)
     if alluredir:
         report.allure_extras(Path(alluredir), state.session)
-    summary = state.session.write_summary(state.outcome)
     session.config.stash[SUMMARY_KEY] = summary
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         # The run's verdict (failures at or above fail_on) decides, not each item: a P2 finding fails
-        # its item in the report but not the run. A team's own failing tests still fail it.
-        failed = summary["verdict"] == "fail" or state.other_failures > 0
+        # its item in the report but not the run. A team's own tests are results like the others.
+        failed = summary["verdict"] == "fail"
         session.exitstatus = pytest.ExitCode.TESTS_FAILED if failed else pytest.ExitCode.OK
+
+
+def _one_per_test(results: list[CheckResult]) -> list[CheckResult]:
+    """A team test's setup, call and teardown reports: the worst one stands for the test."""
+    order = {"failed": 0, "error": 0, "skipped": 1, "passed": 2}
+    best: dict[str, CheckResult] = {}
+    for r in results:
+        known = best.get(r.check_id)
+        if known is None or order[r.status.value] < order[known.status.value]:
+            best[r.check_id] = r
+    return list(best.values())
 
 
 def _is_check(item: pytest.Item) -> bool:

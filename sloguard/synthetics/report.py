@@ -155,12 +155,32 @@ def to_result(spec: CheckSpec, probe: Probe, suite: str = "synthetics") -> Check
     )
 
 
-def write_summary(session: SyntheticSession, outcome: RunOutcome) -> dict[str, Any]:
+def team_result(nodeid: str, rep: pytest.TestReport) -> CheckResult:
+    """A team's own test in the suite folder, as a result: a failure is an OPERATION_FAILED finding."""
+    from sloguard.results import CheckResult, Finding, Status
+    from sloguard.severity import Rule
+
+    text = str(rep.longreprtext or "").strip()
+    if rep.failed:
+        status = Status.FAILED if rep.when == "call" else Status.ERROR
+        message = (text.splitlines()[-1] if text else "the test failed")[:500]
+        rule = Rule.OPERATION_FAILED if rep.when == "call" else Rule.CHECK_ERROR
+        return CheckResult(nodeid, status, suite="synthetics", kind="custom", title=nodeid,
+                           findings=(Finding(rule, message),), duration_ms=rep.duration * 1000)
+    if rep.skipped:
+        reason = text.rsplit("Skipped: ", 1)[-1] if text else "skipped"
+        return CheckResult(nodeid, Status.SKIPPED, suite="synthetics", kind="custom", skip_reason=reason[:300])
+    return CheckResult(nodeid, Status.PASSED, suite="synthetics", kind="custom", title=nodeid,
+                       duration_ms=rep.duration * 1000)
+
+
+def write_summary(session: SyntheticSession, outcome: RunOutcome,
+                  extra: list[CheckResult] | None = None) -> dict[str, Any]:
     """summary.json and results.jsonl under the reports folder; returns the summary."""
     from sloguard import summary as summary_mod
 
     specs = outcome.plan.by_id()
-    results = [to_result(specs[i], p) for i, p in outcome.probes.items() if i in specs]
+    results = [to_result(specs[i], p) for i, p in outcome.probes.items() if i in specs] + list(extra or ())
     coverage = None
     if session.catalog is not None:
         checked = [op for op, spec_id in outcome.plan.covered.items()

@@ -22,6 +22,7 @@ from .plan import Plan, build_plan
 from .runner import RunOutcome, run_plan
 
 if TYPE_CHECKING:
+    from sloguard.results import CheckResult
     from sloguard.summary import RunSummary
 
 
@@ -52,8 +53,8 @@ class SyntheticSession:
     def run(self, selected: Collection[str] | None = None) -> RunOutcome:
         return asyncio.run(run_plan(self.target, self.plan, selected=selected))
 
-    def write_summary(self, outcome: RunOutcome) -> dict[str, Any]:
-        return report.write_summary(self, outcome)
+    def write_summary(self, outcome: RunOutcome, extra: list[CheckResult] | None = None) -> dict[str, Any]:
+        return report.write_summary(self, outcome, extra)
 
 
 def open_session(
