@@ -15,6 +15,7 @@ from sloguard.errors import UsageError
 from .check import catalog, check
 from .demo import demo
 from .platform import platform_app
+from .report import report
 
 app = typer.Typer(
     name="sloguard",
@@ -27,6 +28,7 @@ app.add_typer(platform_app, name="platform")
 app.command("check")(check)
 app.command("catalog")(catalog)
 app.command("demo")(demo)
+app.command("report")(report)
 
 
 def main() -> None:
