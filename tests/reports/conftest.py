@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,15 +75,35 @@ def require_allure() -> AllureCLI:
         pytest.skip(str(exc))
 
 
-def sample_results(workdir: Path, alluredir: Path, run: int = 1) -> Path:
-    """Run the sample suite under pytest + allure-pytest into ``alluredir`` (cleaned first)."""
+def sample_results(workdir: Path, alluredir: Path, run: int = 1, *, source: str = SAMPLE_SUITE,
+                   clean: bool = True) -> Path:
+    """Run the sample suite (or ``source``) under pytest + allure-pytest into ``alluredir``."""
     workdir.mkdir(parents=True, exist_ok=True)
     suite = workdir / "test_sample.py"
-    suite.write_text(SAMPLE_SUITE)
+    suite.write_text(source)
     env = {**os.environ, "SAMPLE_RUN": str(run), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "allure_pytest.plugin", "-p", "no:cacheprovider",
-         "--rootdir", str(workdir), "--alluredir", str(alluredir), "--clean-alluredir", str(suite)],
+         "--rootdir", str(workdir), "--alluredir", str(alluredir), *(["--clean-alluredir"] if clean else []),
+         str(suite)],
         cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]  # the sample has failures
     return alluredir
+
+
+def report_file(index: Path, name: str) -> Any:
+    """One data file of a single-file Allure 3 report (embedded as base64 in index.html)."""
+    html = index.read_text(encoding="utf-8")
+    match = re.search(r"d\(" + re.escape(json.dumps(name)) + r',"([^"]*)"\)', html)
+    assert match, f"{name} is not in {index}"
+    return json.loads(base64.b64decode(match.group(1)))
+
+
+def report_results(index: Path) -> dict[str, dict[str, Any]]:
+    """The test results of a single-file report, by name."""
+    html = index.read_text(encoding="utf-8")
+    out = {}
+    for name in re.findall(r'd\("(data/test-results/[0-9a-f]+\.json)"', html):
+        data = report_file(index, name)
+        out[data["name"]] = data
+    return out

@@ -4,7 +4,6 @@ history across two reports, the SLO page beside it, and the clear errors."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shutil
@@ -18,17 +17,9 @@ from sloguard.reports.allure import find_allure
 from sloguard.reports.build import build_report
 from sloguard.reports.offline import REMOVED_MARK, outside_references
 
-from .conftest import require_allure, sample_results
+from .conftest import report_file, report_results, require_allure, sample_results
 
 FIXTURE = Path(__file__).parent / "fixtures" / "summary-v2.json"
-
-
-def report_file(index: Path, name: str) -> Any:
-    """One data file of a single-file Allure 3 report (they are embedded as base64 in index.html)."""
-    html = index.read_text(encoding="utf-8")
-    match = re.search(r'd\(' + re.escape(json.dumps(name)) + r',"([^"]*)"\)', html)
-    assert match, f"{name} is not in {index}"
-    return json.loads(base64.b64decode(match.group(1)))
 
 
 def tree_names(tree: dict[str, Any], category: str) -> set[str]:
@@ -102,17 +93,9 @@ def test_history_carries_the_earlier_run(tmp_path: Path, reports: Path) -> None:
     assert one.history == two.history == reports / "history" / "allure-history.jsonl"
     assert len(two.history.read_text().splitlines()) == 2
 
-    def results_of(index: Path) -> dict[str, dict[str, Any]]:
-        html = index.read_text(encoding="utf-8")
-        out = {}
-        for name in re.findall(r'd\("(data/test-results/[0-9a-f]+\.json)"', html):
-            data = report_file(index, name)
-            out[data["name"]] = data
-        return out
-
-    earlier = results_of(Path(first_index))
+    earlier = report_results(Path(first_index))
     assert earlier["test_issues_auth_enforced"]["transition"] == "new"
-    later = results_of(two.index)
+    later = report_results(two.index)
     breach = later["test_issues_auth_enforced"]
     assert breach["status"] == "passed" and breach["transition"] == "fixed"
     assert [h["status"] for h in breach["history"]] == ["failed"]
