@@ -144,7 +144,8 @@ def generate(
         log = (done.stdout + done.stderr).strip()
         if done.returncode != 0 or not (staging / "index.html").is_file():
             last = next((line for line in reversed(log.splitlines()) if line.strip()), "no output")
-            raise UsageError(f"allure generate failed (exit {done.returncode}): {last[:300]}")
+            hint = "; use --multi-file for a report this large" if "single file mode" in log else ""
+            raise UsageError(f"allure generate failed (exit {done.returncode}): {last[:300]}{hint}")
         offline = make_offline(staging)
         _swap_in(staging, output)
         return Generated(output=output, duration_s=duration, offline=offline, log=log)

@@ -24,7 +24,7 @@ CHROMIUM_FLAGS = (
     # a second fence: even a request the router did not see cannot resolve an outside name
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 )
-_LOCAL_SCHEMES = ("data", "blob", "about", "chrome", "chrome-extension", "devtools")
+_LOCAL_SCHEMES = ("data", "blob", "about", "chrome", "chrome-extension", "devtools", "file")
 
 
 def is_local(url: str) -> bool:

@@ -129,6 +129,17 @@ def test_report_renders_counts_and_the_failure_offline(reports: Reports, browser
         shutil.copy(detail, REPO / "docs" / "img" / "allure-report.png")
 
 
+def test_the_single_file_report_opens_from_disk(reports: Reports, browser_path: str, tmp_path: Path) -> None:
+    """What an engineer does with a downloaded CI artifact: open index.html from disk, no server."""
+    with chromium(browser_path, tmp_path / "profile") as (context, log):
+        page = context.new_page()
+        page.goto((reports.first / "index.html").as_uri())
+        page.locator('[data-testid="metadata-item-total"]').wait_for(timeout=30_000)
+        assert _metadata(page, "total") == sum(reports.counts.values())
+        assert _metadata(page, "failed") == reports.counts["failed"]
+    assert log.seen and log.outside == [], log.outside
+
+
 def test_the_harness_sees_the_tracker_of_an_uncleaned_report(reports: Reports, browser_path: str,
                                                              tmp_path: Path) -> None:
     """The same results through plain `allure generate` (ALLURE_NO_ANALYTICS=true): the browser tries

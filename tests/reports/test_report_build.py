@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from sloguard.errors import UsageError
+from sloguard.redact import clear_secrets, register_secret
 from sloguard.reports.allure import find_allure
 from sloguard.reports.build import build_report
 from sloguard.reports.offline import REMOVED_MARK, outside_references
@@ -80,6 +81,30 @@ def test_report_is_offline_categorised_and_described(tmp_path: Path, reports: Pa
     # The SLO page sits beside the report and links to it.
     assert built.slo_html == built.html_dir / "slo.html" and built.slo_markdown is not None
     assert 'href="index.html"' in built.slo_html.read_text()
+
+
+def test_no_secret_reaches_any_report_file(tmp_path: Path, reports: Path) -> None:
+    """A secret in the CI variables and in the summary: not in any file the build writes."""
+    require_allure()
+    secret = "ghp_0123456789abcdefSECRETtoken"
+    register_secret(secret)
+    try:
+        sample_results(tmp_path / "suite", reports / "allure-results")
+        doc = json.loads((reports / "summary.json").read_text())
+        doc["alerts"][0]["summary"] = f"webhook refused token {secret}"
+        (reports / "summary.json").write_text(json.dumps(doc))
+        step = tmp_path / "step.md"
+        build(reports, target="http://127.0.0.1:9", single_file=False,
+              env={"GITHUB_ACTIONS": "true", "GITHUB_WORKFLOW": f"deploy {secret}", "GITHUB_REPOSITORY": "a/b",
+                   "GITHUB_RUN_ID": "1", "GITHUB_STEP_SUMMARY": str(step)})
+        written = [p for p in [*(reports / "html").rglob("*"), *(reports / "history").rglob("*"),
+                               *(reports / "allure-results").glob("*.json*"),
+                               reports / "allure-results" / "environment.properties", step] if p.is_file()]
+        assert len(written) > 20
+        leaks = [p for p in written if secret.encode() in p.read_bytes()]
+        assert leaks == []
+    finally:
+        clear_secrets()
 
 
 def test_history_carries_the_earlier_run(tmp_path: Path, reports: Path) -> None:

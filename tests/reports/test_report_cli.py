@@ -110,3 +110,17 @@ def test_open_serves_the_report_on_loopback(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_demo_ends_with_the_report_the_slo_page_and_the_verdict(tmp_path: Path) -> None:
+    require_allure()
+    from tests.conftest import free_port
+
+    done = sloguard(tmp_path, "demo", "--port", str(free_port()), timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    tail = done.stdout.strip().splitlines()[-3:]
+    assert tail[0] == f"Allure report: {tmp_path / 'reports' / 'html' / 'index.html'}"
+    assert tail[1] == f"SLO page: {tmp_path / 'reports' / 'html' / 'slo.html'}"
+    assert tail[2].startswith("demo verdict: PASS")
+    assert (tmp_path / "reports" / "html" / "index.html").stat().st_size > 1_000_000
