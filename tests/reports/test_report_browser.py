@@ -54,7 +54,13 @@ def _report(workdir: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Reports:
+def browser_path() -> str:
+    return require_binary("chromium", "chromium")
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Reports:
+    """Real runs (needs chromium first, so a machine without it does not run them for nothing)."""
     require_allure()
     work = tmp_path_factory.mktemp("browser")
     results = work / "reports" / "allure-results"
@@ -79,11 +85,6 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Reports:
         healthy.stop()
     _report(work)
     return Reports(first=first, second=work / "reports" / "html", results=kept_results, counts=counts, workdir=work)
-
-
-@pytest.fixture
-def browser_path() -> str:
-    return require_binary("chromium", "chromium")
 
 
 def _metadata(page, name: str) -> int:  # type: ignore[no-untyped-def]
