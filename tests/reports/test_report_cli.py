@@ -3,6 +3,7 @@ bad input, and `--open` serving the report on loopback."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -118,9 +119,13 @@ def test_demo_ends_with_the_report_the_slo_page_and_the_verdict(tmp_path: Path) 
     from tests.conftest import free_port
 
     done = sloguard(tmp_path, "demo", "--port", str(free_port()), timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    # The verdict itself is test_healthy_platform_is_green's to check: on a loaded machine a few
+    # latency objectives can be missed, and the demo must still end with the report and say so.
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-2000:]
     tail = done.stdout.strip().splitlines()[-3:]
     assert tail[0] == f"Allure report: {tmp_path / 'reports' / 'html' / 'index.html'}"
     assert tail[1] == f"SLO page: {tmp_path / 'reports' / 'html' / 'slo.html'}"
-    assert tail[2].startswith("demo verdict: PASS")
+    verdict = json.loads((tmp_path / "reports" / "summary.json").read_text())["verdict"]
+    assert tail[2].startswith(f"demo verdict: {verdict.upper()} — ")
+    assert done.returncode == (0 if verdict == "pass" else 1)
     assert (tmp_path / "reports" / "html" / "index.html").stat().st_size > 1_000_000
