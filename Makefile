@@ -3,16 +3,26 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.sloguard-installed
+# npm ci writes this file last, so it says node_modules matches the lock file.
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: setup demo test lint bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $(STAMP)
+
+# Allure Report 3 (HTML reports, no Java), pinned in package.json + package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error; \
+	else \
+	  echo "npm not found: install Node.js 20+ for the HTML report (sloguard report); the rest works without it" >&2; \
+	fi
 
 demo: setup
 	$(BIN)/sloguard demo
@@ -30,4 +40,4 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) reports/allure-results reports/html reports/summary.json .sloguard
+	rm -rf $(VENV) node_modules reports/allure-results reports/html reports/summary.json .sloguard

@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["bench_catalog.py", "bench_platform.py", "bench_synthetics.py", "bench_contracts_diff.py"]
+BENCHES = ["bench_catalog.py", "bench_platform.py", "bench_synthetics.py", "bench_contracts_diff.py",
+           "bench_report.py"]
 
 
 def main() -> int:

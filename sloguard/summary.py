@@ -81,13 +81,16 @@ def summarize(
     burn: Iterable[BurnRateAlert] = (),
     extra_alerts: Iterable[Alert] = (),
     extra: Mapping[str, Any] | None = None,
+    baseline: Callable[[Mapping[str, Any]], Iterable[Alert]] | None = None,
 ) -> RunSummary:
     """The summary of a run (DESIGN.md §5), already redacted.
 
     ``slo`` is the overall target (an `SLOTarget`, a mapping or config's SLO model; default: the
     platform defaults); ``target_for(integration)`` gives each integration's target. ``coverage``
     is ``{checked, total, reasons}`` from the runner's catalog (else counted from the results).
-    ``extra`` adds runner-specific keys (e.g. a contract run's seed).
+    ``extra`` adds runner-specific keys (e.g. a contract run's seed). ``baseline`` is given the
+    summary without its baseline alerts (its SLO figures) and returns the alerts of comparing them
+    with earlier runs (`sloguard.reports.check_baseline`); they join the verdict like any other.
     """
     records = records if isinstance(records, ResultSet) else ResultSet(records)
     results = records.snapshot()
@@ -97,12 +100,21 @@ def summarize(
     overall, per_integration = pop.evaluate(overall_target, target_for)
     counts = count(results)
 
-    alerts = build_alerts(records, [*overall, *(s for group in per_integration.values() for s in group)],
-                          target=target, run_id=run_id, suite=suite, burn=burn, extra=extra_alerts)
+    slo_results = [*overall, *(s for group in per_integration.values() for s in group)]
+    alerts = build_alerts(records, slo_results, target=target, run_id=run_id, suite=suite, burn=burn,
+                          extra=extra_alerts)
     if counts.decided == 0:
         alerts.append(nothing_ran(counts.total, counts.skipped + counts.inconclusive, target=target,
                                   run_id=run_id, suite=suite))
     verdict = decide(alerts, counts, fail_on)
+    if baseline is not None:
+        draft = {"run_id": run_id, "suite": suite, "target": target, "started_at": _iso(started_at),
+                 "verdict": verdict.word, "slos": [s.to_dict() for s in overall],
+                 "integration_slos": {name: [s.to_dict() for s in group] for name, group in per_integration.items()}}
+        found = list(baseline(draft))
+        if found:
+            alerts = sorted([*alerts, *found], key=lambda a: (a.warning, a.severity.rank))
+            verdict = decide(alerts, counts, fail_on)
     budget = (ErrorBudget.from_tally(pop.overall, overall_target.availability).to_dict()
               if overall_target.availability is not None else None)
     suites = records.suites()

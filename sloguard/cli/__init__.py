@@ -17,6 +17,7 @@ from .check import catalog, check
 from .contracts import contracts_app
 from .demo import demo
 from .platform import platform_app
+from .report import report
 
 app = typer.Typer(
     name="sloguard",
@@ -31,6 +32,7 @@ app.add_typer(contracts_app, name="contracts")
 app.command("check")(check)
 app.command("catalog")(catalog)
 app.command("demo")(demo)
+app.command("report")(report)
 
 
 def main() -> None:

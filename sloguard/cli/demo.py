@@ -26,7 +26,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port for the reference platform (a free one if taken).")] = 8400,
     fault: Annotated[list[str] | None, typer.Option("--fault", help="Start the platform with this fault.")] = None,
 ) -> None:
-    """Start the reference ATOM platform on loopback, run the synthetic suite, print verdict and coverage."""
+    """Start the reference ATOM platform on loopback, run the synthetic suite, build the report, print the verdict."""
     port = _port(port)
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="sloguard-demo-") as tmp:
@@ -37,7 +37,22 @@ def demo(
             code, summary = run_synthetics(None, platform.base_url, False)
         finally:
             platform.stop()
+    typer.echo(_build_report())
     if summary is not None:
         checks = summary.get("checks", {})
         typer.echo(f"demo verdict: {str(summary.get('verdict', '?')).upper()} — {checks}")
     raise typer.Exit(code)
+
+
+def _build_report() -> str:
+    """The HTML report and SLO page of the run; a missing Node.js only costs the HTML (said so)."""
+    from sloguard.config import load_config
+    from sloguard.errors import UsageError
+    from sloguard.reports.build import build_report
+
+    reports = load_config(None).reports
+    try:
+        built = build_report(results=reports.allure_results_dir, output=reports.html_dir, reports_dir=reports.dir)
+    except UsageError as exc:
+        return f"no HTML report: {exc}"
+    return f"Allure report: {built.index}\nSLO page: {built.slo_html}"

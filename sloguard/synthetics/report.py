@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import allure
 import pytest
 
 from sloguard import redact
+from sloguard.reports import check_baseline, write_allure_metadata
 from sloguard.severity import Severity
 
 from .probe import CheckSpec, Probe
@@ -74,23 +74,18 @@ def to_allure(spec: CheckSpec, probe: Probe | None) -> None:
 
 
 def allure_extras(alluredir: Path, session: SyntheticSession) -> None:
-    """Failure categories (by severity and rule) and the run's environment, for the Allure report."""
-    alluredir.mkdir(parents=True, exist_ok=True)
-    # The team's own categories (categories.json in the reports folder), else the ones that ship.
-    team = session.reports_dir / "categories.json"
-    text = team.read_text() if team.is_file() else resources.files("sloguard.reports").joinpath(
-        "categories.json").read_text()
-    (alluredir / "categories.json").write_text(text)
+    """Failure categories, the run's environment and the CI executor, for the Allure report."""
     catalog = session.catalog
-    environment = {
-        "target": session.config.target.base_url,
-        "environment": session.config.target.environment,
-        "read_only": str(session.read_only).lower(),
-        "api": f"{catalog.title} {catalog.version}" if catalog is not None else "unreachable",
-        "operations": str(len(catalog.all_entries)) if catalog is not None else "0",
-    }
-    (alluredir / "environment.properties").write_text(
-        "".join(f"{k}={v}\n" for k, v in environment.items()))
+    config = session.config
+    write_allure_metadata(
+        alluredir, target=config.target.base_url, reports_dir=session.reports_dir,
+        platform_version=catalog.version if catalog is not None else None, headers=config.target.headers,
+        verify_tls=config.target.verify_tls,
+        extra={"suite": "synthetics", "environment": config.target.environment,
+               "read_only": str(session.read_only).lower(),
+               "api": f"{catalog.title} {catalog.version}" if catalog is not None else "unreachable",
+               "operations": str(len(catalog.all_entries)) if catalog is not None else "0"},
+    )
 
 
 def mark_allure_flaky(item: pytest.Item) -> None:
@@ -200,6 +195,7 @@ def write_summary(session: SyntheticSession, outcome: RunOutcome,
         results, suite="synthetics", target=config.target.base_url,
         started_at=datetime.fromtimestamp(outcome.started_at, UTC), duration_s=outcome.duration_s,
         slo=config.slos.default, target_for=config.slo_for, coverage=coverage, fail_on=session.fail_on,
+        baseline=lambda draft: check_baseline(draft, config.reports.history_path),
     )
     path = summary_mod.write_run(run, session.reports_dir)
     session.last_run = run

@@ -103,10 +103,10 @@ def test_independent_faults_fail_their_own_checks(platform_factory, tmp_path: Pa
     alerts = {(a["severity"], a["rule"]) for a in run.summary["alerts"]}
     assert ("P0", "SECURITY_BREACH") in alerts and ("P0", "DATA_LOSS") in alerts
 
-    # In Allure, the breach is a failed result whose message lands in the "P0 security breach" category.
+    # In Allure, the breach is a failed result whose message lands in the "Security breach" category.
     allure = run.reports / "allure-results"
     categories = json.loads((allure / "categories.json").read_text())
-    breach_category = next(c for c in categories if c["name"] == "P0 security breach")
+    breach_category = next(c for c in categories if c["name"] == "Security breach")
     results = [json.loads(p.read_text()) for p in allure.glob("*-result.json")]
     failed = next(r for r in results if r["name"] == "github · GET /api/github/issues · auth enforced")
     assert failed["status"] == "failed"

@@ -85,16 +85,17 @@ async def probe_access(ctx: RunContext, spec: CheckSpec, entry: Entry, forged: s
     for label, auth in (("without credentials", None), ("with a forged token", f"Bearer {forged}")):
         response = await probe.call(entry.method, url, expect=DENIED, auth=auth, json=body, measure=False)
         if response is None:
-            undecided.append(f"{label}: no answer ({probe.last.error if probe.last else 'no answer'})")
+            undecided.append(f"{label} — no answer ({probe.last.error if probe.last else 'no answer'})")
             continue
         status = response.status_code
         if 200 <= status < 400:
-            probe.fail(f"{entry.method} {entry.path} answered {status} {label}: a protected operation is open",
+            # " — ", not ": " after "token": the redactor rightly masks whatever follows "token:"
+            probe.fail(f"{entry.method} {entry.path} answered {status} {label} — a protected operation is open",
                        Rule.SECURITY_BREACH)
         elif status == 429 and probe.last is not None:
-            undecided.append(f"{label}: {rate_limit_text(probe.last)}")
+            undecided.append(f"{label} — {rate_limit_text(probe.last)}")
         elif status not in DENIED:
-            undecided.append(f"{label}: answered {status}, not 401/403 (refused before its credentials were judged)")
+            undecided.append(f"{label} — answered {status}, not 401/403 (refused before its credentials were judged)")
     if undecided and not probe.failures:
         probe.inconclusive("; ".join(undecided))
 
