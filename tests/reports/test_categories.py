@@ -34,6 +34,7 @@ EXPECTED: dict[Rule, tuple[str, str]] = {
     Rule.BUDGET_BURN_SLOW: ("burning 3x over 1 d", "SLO breach: errors"),
     Rule.OPERATION_FAILED: ("response does not match its schema: 'id' is a required property", "Contract drift"),
     Rule.CONTRACT_DRIFT: ("a new optional field 'x' appeared", "Contract drift"),
+    Rule.CONTRACT_BREAKING: ("GET /pets was removed", "Contract drift"),
     Rule.COSMETIC_CONTRACT: ("undocumented header X-Foo", "Contract drift"),
     Rule.RATE_LIMITED: ("GET /api/jira/issues answered 429", "Rate limited"),
     Rule.RATE_LIMIT_NEAR: ("84% of the rate limit used", "Rate limited"),
