@@ -1,9 +1,10 @@
 """The suite's HTTP layer: one shared async client whose every exchange is timed and recorded.
 
-Each request yields an :class:`~sloguard.results.Exchange` (redacted at creation, so nothing
-downstream can leak a secret) with the total latency and the network time (TCP connect + TLS
-handshake, from the HTTP client's trace hooks). A failure on the wire is classified from the
-exception's type into a `TransportErrorKind` (timeout, connect, tls, protocol, decode).
+Each request yields an `Answer` (status, headers, the body decoded exactly once) and an
+:class:`~sloguard.results.Exchange` (redacted at creation, so nothing downstream can leak a secret)
+with the total latency and the network time (TCP connect + TLS handshake, from the HTTP client's
+trace hooks). A failure on the wire is classified from the exception's type into a
+`TransportErrorKind` (timeout, connect, tls, protocol, decode).
 """
 
 from __future__ import annotations
@@ -19,11 +20,51 @@ import aiohttp
 import httpx
 import orjson
 from aiohttp.http_exceptions import ContentEncodingError
+from multidict import CIMultiDictProxy
+from yarl import URL
 
 from sloguard.results import Exchange, TransportErrorKind
 
-# httpx decodes br when brotli is installed (a dependency); offer only what can be decoded.
+# aiohttp decodes br when brotli is installed (a dependency); offer only what can be decoded.
 ACCEPT_ENCODING = "gzip, deflate, br" if importlib.util.find_spec("brotli") else "gzip, deflate"
+
+
+class Answer:
+    """What a check reads of a response: the httpx names (``status_code``, ``headers``, ``text``,
+    ``json()``), without building an httpx response per answer (that cost more than the request)."""
+
+    __slots__ = ("_text", "content", "headers", "status_code", "url")
+
+    def __init__(self, status_code: int, headers: CIMultiDictProxy[str], content: bytes, url: str) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.url = url
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.content.decode(_charset(self.headers.get("content-type", "")), errors="replace")
+        return self._text
+
+    def json(self) -> Any:
+        """The body as JSON; ValueError when it is not (as httpx does)."""
+        try:
+            return orjson.loads(self.content)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"the body is not JSON ({exc})") from None
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.status_code} {self.url}>"
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip('"')
+    return "utf-8"
 
 
 def exchange_of(
@@ -98,9 +139,9 @@ async def _connect_ended(session: Any, ctx: Any, params: Any) -> None:
         timer.network_ms = (timer.network_ms or 0.0) + (time.perf_counter() - timer._started) * 1000
 
 
-def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str | int | float | bool | None]]:
+def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     """Query parameters as strings, the way an HTTP client would send them (lists repeat the key)."""
-    out: list[tuple[str, str | int | float | bool | None]] = []
+    out: list[tuple[str, str]] = []
     for key, value in (params or {}).items():
         for item in value if isinstance(value, (list, tuple)) else [value]:
             if item is None:
@@ -153,9 +194,9 @@ class Client:
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
                 headers=self._headers,
                 trace_configs=[trace],
-                # httpx decodes the body, exactly once (gzip, deflate, brotli): an answer aiohttp had
-                # already decompressed but that kept its Content-Encoding was decoded a second time.
-                auto_decompress=False,
+                # aiohttp decodes the body (gzip, deflate, brotli) and nothing decodes it again: the
+                # Answer keeps the headers as sent but never re-reads Content-Encoding.
+                auto_decompress=True,
             )
         return self._session
 
@@ -172,9 +213,8 @@ class Client:
         json: Any = None,
         data: Mapping[str, str] | None = None,
         content: bytes | None = None,
-    ) -> tuple[httpx.Response | None, Exchange]:
-        full = self.url(url)
-        query = _query(params)
+    ) -> tuple[Answer | None, Exchange]:
+        url_sent = str(URL(self.url(url)).update_query(_query(params))) if params else self.url(url)
         send_headers = {"Accept": "*/*", "Accept-Encoding": ACCEPT_ENCODING, **self._headers, **dict(headers or {})}
         body: bytes | None = content
         if json is not None:
@@ -183,38 +223,33 @@ class Client:
         elif data is not None:
             body = urlencode(data).encode()
             send_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        request = httpx.Request(method, full, params=query, headers=send_headers, content=body)
         if self.tap is not None:
-            self.tap(method, str(request.url), send_headers, body)
+            self.tap(method, url_sent, send_headers, body)
         timer = _Timer()
         started = time.perf_counter()
-        response: httpx.Response | None = None
+        response: Answer | None = None
         error: str | None = None
         transport: TransportErrorKind | None = None
-        sent: list[tuple[str, str]] = list(request.headers.multi_items())
+        sent: list[tuple[str, str]] = list(send_headers.items())
         status: int | None = None
         raw_headers: list[tuple[str, str]] = []
         payload: bytes | None = None
         try:
             async with self.session().request(
-                method, str(request.url), headers=send_headers, data=body, allow_redirects=False,
+                method, URL(url_sent, encoded=True), headers=send_headers, data=body, allow_redirects=False,
                 trace_request_ctx=timer,
             ) as answer:
                 sent = list(answer.request_info.headers.items())  # what went on the wire, auto headers too
                 status = answer.status
-                raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.raw_headers]
+                raw_headers = list(answer.headers.items())
                 payload = await answer.read()
-            response = httpx.Response(status, headers=raw_headers, content=payload, request=request)
-        except httpx.DecodingError as exc:
-            transport = TransportErrorKind.DECODE
-            error = describe(exc, transport, self._timeout)
+                response = Answer(status, answer.headers, payload, url_sent)
         except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:
             transport = classify(exc)
             error = describe(exc, transport, self._timeout)
         latency_ms = (time.perf_counter() - started) * 1000
         exchange = Exchange.record(
-            method, str(request.url), sent, body, status, raw_headers,
-            response.content if response is not None else payload, latency_ms=latency_ms,
+            method, url_sent, sent, body, status, raw_headers, payload, latency_ms=latency_ms,
             network_ms=timer.network_ms, transport=transport, error=error,
         )
         return response, exchange

@@ -295,7 +295,20 @@ def redact_headers(
     return [(k, _redact_header_value(k, v)) for k, v in headers]
 
 
+# Headers whose values are protocol metadata, never credentials: not worth a pass of the redactor
+# each (a sweep records ~20 headers per request).
+_PLAIN_HEADERS = frozenset({
+    "accept", "accept-encoding", "accept-language", "age", "cache-control", "connection", "content-encoding",
+    "content-length", "content-type", "date", "etag", "expires", "host", "keep-alive", "last-modified", "pragma",
+    "retry-after", "server", "strict-transport-security", "transfer-encoding", "user-agent", "vary",
+    "x-content-type-options", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
+})
+
+
 def _redact_header_value(name: str, value: str) -> str:
+    lowered = name.lower()
+    if lowered in _PLAIN_HEADERS and "://" not in value:
+        return value
     if not is_sensitive_key(name):
         return redact_text(value)
     return _scheme_kept(value) if name.lower() in _SCHEMED_HEADERS else MASK

@@ -58,9 +58,9 @@ def run_synthetics(
     suite_dir = find_suite("synthetics", suite)
     reports = session.reports_dir
     reports.mkdir(parents=True, exist_ok=True)
-    clean_allure(reports / "allure-results")
+    remover = clean_allure(reports / "allure-results")
     args = [str(suite_dir), "-p", "no:cacheprovider", "--rootdir", str(suite_dir),
-            "--sloguard-allure", str(reports / "allure-results"),
+            "--alluredir", str(reports / "allure-results"),
             "--junitxml", str(reports / "junit.xml"), "-o", "junit_family=xunit2", "--no-header",
             "-W", "ignore::DeprecationWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     args += ["-q"] if quiet else []
@@ -80,6 +80,8 @@ def run_synthetics(
             os.environ.pop(AUTOLOAD, None)
         else:
             os.environ[AUTOLOAD] = saved
+    if remover is not None:
+        remover.join(timeout=60)
     summary_path = reports / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     if code == 5:

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import orjson
+
 from sloguard.errors import UsageError
 from sloguard.redact import redact
 
@@ -84,10 +86,18 @@ class ResultSet:
     # --- files -----------------------------------------------------------------------------------
 
     def write_jsonl(self, path: str | os.PathLike[str]) -> Path:
-        """Every record as one redacted JSON line, atomically; returns the path written."""
-        records = [r.to_dict() for r in self.snapshot()] + [a.to_dict() for a in self.aggregates()]
-        lines = [json.dumps(redact(record), ensure_ascii=False, default=str) for record in records]
-        return write_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
+        """Every record as one redacted JSON line, atomically; returns the path written.
+
+        Evidence was redacted when it was recorded (`Exchange.record`), so only the rest of each
+        record goes through the redactor again: a sweep's evidence is megabytes of bodies.
+        """
+        lines: list[bytes] = []
+        for result in self.snapshot():
+            record = redact(result.to_dict(evidence=False))
+            record["evidence"] = [e.to_dict() for e in result.evidence]
+            lines.append(orjson.dumps(record, default=str))
+        lines += [orjson.dumps(redact(a.to_dict()), default=str) for a in self.aggregates()]
+        return write_atomic(path, b"\n".join(lines) + (b"\n" if lines else b""))
 
     @classmethod
     def read_jsonl(cls, *paths: str | os.PathLike[str]) -> ResultSet:

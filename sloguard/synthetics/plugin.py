@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from sloguard.errors import UsageError
+from sloguard.reports.allure_writer import clean as clean_allure
 from sloguard.reports.allure_writer import write_allure_results
 from sloguard.results import CheckResult
 
@@ -69,7 +70,7 @@ class SyntheticState:
             return self.outcome
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     group = parser.getgroup("sloguard", "sloguard synthetic checks")
     group.addoption("--sloguard-config", dest="sloguard_config", default=None,
                     help="sloguard.yaml to use (default: ./sloguard.yaml, else the reference platform)")
@@ -81,8 +82,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the least severe failure that fails the run (default: checks.fail_on, P1)")
     group.addoption("--sloguard-reports", dest="sloguard_reports", default=None,
                     help="where summary.json goes (default: reports.dir of the config)")
-    group.addoption("--sloguard-allure", dest="sloguard_allure", default=None,
-                    help="write Allure results from sloguard's results model into DIR (instead of allure-pytest)")
+    if not pluginmanager.has_plugin("allure_pytest"):  # the suite's pytest.ini turns it off: one writer
+        group.addoption("--alluredir", dest="allure_report_dir", default=None,
+                        help="write Allure results (from sloguard's results model) into DIR")
+        group.addoption("--clean-alluredir", dest="clean_alluredir", action="store_true", default=False,
+                        help="empty the Allure results folder first")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -131,8 +135,6 @@ class CheckHandle:
     def verify(self) -> None:
         """Report the check to Allure, then pass, skip, or fail with its severity."""
         probe = self.probe
-        if not self._state.pytest_config.getoption("sloguard_allure", None):
-            report.to_allure(self.spec, probe)  # through allure-pytest, for plain `pytest --alluredir`
         if probe is None:
             pytest.fail("the check did not run", pytrace=False)
         item = self._state.current_item
@@ -167,7 +169,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if rep.when == "call" and rep.passed and ("sloguard_flaky", True) in item.user_properties:
         rep.outcome = "passed"
         rep.sections.append(("sloguard", "flaky: passed only on retry"))
-        report.mark_allure_flaky(item)
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
@@ -181,11 +182,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.outcome is None or state._session is None:
         return
     summary = state.session.write_summary(state.outcome, extra=_one_per_test(state.team_results))
-    ours = session.config.getoption("sloguard_allure", None)
-    alluredir = ours or session.config.getoption("allure_report_dir", None)
-    if ours and state.session.last_run is not None:
-        write_allure_results(state.session.last_run.records.snapshot(), ours)
-    if alluredir:
+    alluredir = session.config.getoption("allure_report_dir", None)
+    if alluredir and state.session.last_run is not None:
+        if session.config.getoption("clean_alluredir", False):
+            remover = clean_allure(alluredir)
+            if remover is not None:
+                remover.join(timeout=60)
+        write_allure_results(state.session.last_run.records.snapshot(), alluredir)
         report.allure_extras(Path(alluredir), state.session)
     session.config.stash[SUMMARY_KEY] = summary
     if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):

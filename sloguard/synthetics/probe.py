@@ -17,8 +17,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-
+from sloguard.http import Answer
 from sloguard.results import Exchange, Finding, Outcome, request_outcome
 from sloguard.severity import Rule
 
@@ -195,7 +194,7 @@ class Probe:
         headers: Mapping[str, str] | None = None,
         retry: bool = True,
         measure: bool = True,
-    ) -> httpx.Response | None:
+    ) -> Answer | None:
         """One request, retried on a network error or an unexpected 5xx (``checks.retries`` times).
 
         An answer that only came right on a retry marks the check flaky. With ``measure``, every
@@ -209,7 +208,7 @@ class Probe:
             self.skip(f"no access token: {exc}")
             return None
         retries = self.ctx.retries if retry else 0
-        response: httpx.Response | None = None
+        response: Answer | None = None
         attempt = 0
         waited = False  # a 429's Retry-After is honoured once
         while True:

@@ -1,23 +1,19 @@
-"""Turning probes into what people read: Allure steps and attachments, result records, summary.json.
+"""Turning probes into the engine's results, and the run's results into summary.json and Allure.
 
-Everything here reads exchanges that were redacted when recorded; the SLO attachment and the
-summary carry numbers and messages only.
+Everything here reads exchanges that were redacted when recorded. Allure results are written by the
+one writer every suite uses (`sloguard.reports.allure_writer`), from the results model.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import allure
 import pytest
 
-from sloguard import redact
 from sloguard.reports import check_baseline, write_allure_metadata
-from sloguard.severity import Severity
 
 from .probe import CheckSpec, Probe
 
@@ -26,52 +22,6 @@ if TYPE_CHECKING:
 
     from .runner import RunOutcome
     from .session import SyntheticSession
-
-ALLURE_SEVERITY = {
-    Severity.P0: allure.severity_level.BLOCKER,
-    Severity.P1: allure.severity_level.CRITICAL,
-    Severity.P2: allure.severity_level.NORMAL,
-    Severity.P3: allure.severity_level.MINOR,
-}
-
-
-def to_allure(spec: CheckSpec, probe: Probe | None) -> None:
-    """Labels, one step per request (request, response, curl attached), and the SLO held to."""
-    allure.dynamic.epic(spec.integration)
-    allure.dynamic.feature(spec.group)
-    allure.dynamic.story(spec.story)
-    allure.dynamic.title(spec.id)
-    worst = min(probe.failures, key=lambda f: f.severity.rank) if probe is not None and probe.failures else None
-    severity = worst.severity if worst is not None else spec.rule.severity
-    allure.dynamic.severity(ALLURE_SEVERITY[severity])
-    allure.dynamic.tag(str(severity))
-    allure.dynamic.label("rule", (worst.rule if worst is not None else spec.rule).name)
-    if spec.operation_id:
-        allure.dynamic.label("operation", spec.operation_id)
-    if probe is None:
-        return
-    detailed = probe.status in ("failed", "flaky", "error", "inconclusive")
-    for exchange in probe.exchanges:
-        with allure.step(exchange.title()):
-            if detailed:
-                allure.attach(exchange.as_text("request"), "request", allure.attachment_type.TEXT)
-                allure.attach(exchange.as_text("response"), "response", allure.attachment_type.TEXT)
-                allure.attach(exchange.curl(), "curl", allure.attachment_type.TEXT)
-            else:
-                # One file per request for passing checks: a green sweep writes ~2,000 exchanges, and
-                # three files each made the report cost more than the checks themselves.
-                allure.attach(exchange.text(), "request · response · curl", allure.attachment_type.TEXT)
-    if probe.slo is not None and spec.kind in ("endpoint", "crud", "action", "health"):
-        measured = [s.exchange for s in probe.samples]
-        held = {"objective": dict(probe.slo), "latency_ms": [e.latency_ms for e in measured],
-                "outcomes": [s.outcome.value for s in probe.samples],
-                "network_ms": [e.network_ms for e in measured if e.network_ms is not None]}
-        allure.attach(json.dumps(held, indent=2), "SLO", allure.attachment_type.JSON)
-    if probe.notes or probe.findings:
-        lines = [f"{'warning' if f.warning else 'failure'} {f.label}" for f in probe.findings]
-        lines += [f"note: {n}" for n in probe.notes]
-        allure.attach(redact.redact_text("\n".join(lines)), "findings", allure.attachment_type.TEXT)
-
 
 def allure_extras(alluredir: Path, session: SyntheticSession) -> None:
     """Failure categories, the run's environment and the CI executor, for the Allure report."""
@@ -86,25 +36,6 @@ def allure_extras(alluredir: Path, session: SyntheticSession) -> None:
                "api": f"{catalog.title} {catalog.version}" if catalog is not None else "unreachable",
                "operations": str(len(catalog.all_entries)) if catalog is not None else "0"},
     )
-
-
-def mark_allure_flaky(item: pytest.Item) -> None:
-    """Set Allure's flaky flag on the item's result (allure-pytest has no public call for it)."""
-    listener = item.config.pluginmanager.get_plugin("allure_listener")
-    if listener is None:
-        return
-    try:
-        from allure_commons.model2 import StatusDetails
-
-        uuid = listener._cache.get(item.nodeid)
-        result = listener.allure_logger.get_test(uuid)
-        if result is not None:
-            details = result.statusDetails or StatusDetails()
-            details.flaky = True
-            details.message = details.message or "passed only on retry"
-            result.statusDetails = details
-    except Exception:
-        return
 
 
 def to_result(spec: CheckSpec, probe: Probe, suite: str = "synthetics") -> CheckResult:

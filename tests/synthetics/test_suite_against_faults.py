@@ -320,3 +320,31 @@ def test_a_description_without_operations_is_a_usage_error(tmp_path: Path) -> No
     run = run_suite(tmp_path / "run", config=f"target:\n  openapi: file:{empty}\n  environment: reference\n")
     assert run.code == 2 and "declares no operations" in run.err and "Traceback" not in run.err
     assert not (tmp_path / "run" / "reports" / "summary.json").exists()  # not a green 0/0
+
+
+def test_plain_pytest_runs_the_editable_suite_with_one_allure_writer(platform_factory, tmp_path: Path) -> None:
+    """`pytest synthetics --alluredir DIR`, as teams run it: a team's own test beside ours is a result in
+    the summary and in Allure, written by the same writer as the checks (allure-pytest is off)."""
+    import shutil
+
+    from tests.conftest import REPO
+
+    suite = tmp_path / "synthetics"
+    shutil.copytree(REPO / "synthetics", suite, ignore=shutil.ignore_patterns("__pycache__"))
+    (suite / "test_team.py").write_text("def test_our_own_rule():\n    assert 1 + 1 == 3, 'our rule broke'\n")
+    faulty = platform_factory("open_endpoint=slack_list_messages")
+    alluredir = tmp_path / "allure"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", str(suite), "--target", faulty.base_url, "-k", "slack and messages or team",
+         "--alluredir", str(alluredir), "--sloguard-reports", str(tmp_path / "reports"), "-q"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    results = [json.loads(p.read_text()) for p in alluredir.glob("*-result.json")]
+    by_name = {r["name"]: r for r in results}
+    breach = by_name["slack · GET /api/slack/messages · auth enforced"]
+    assert breach["status"] == "failed" and "[P0 SECURITY_BREACH]" in breach["statusDetails"]["message"]
+    team = next(r for n, r in by_name.items() if n.endswith("test_our_own_rule"))
+    assert team["status"] == "failed" and "[P1 OPERATION_FAILED]" in team["statusDetails"]["message"]
+    assert len(results) == len({r["historyId"] for r in results})  # one writer: no duplicates
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["checks"]["failed"] >= 2 and summary["verdict"] == "fail"

@@ -13,10 +13,9 @@ import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
-
 from sloguard.catalog import CrudChain, Entry
 from sloguard.datagen import id_of, resource_of
+from sloguard.http import Answer
 from sloguard.severity import NEAR_LIMIT_RATIO, SLOW_OPERATION_S, Rule
 
 from ..context import RunContext
@@ -57,7 +56,7 @@ def sent(probe: Probe, entry: Entry) -> str:
     return f"{exchange.method} {parts.path}{'?' + parts.query if parts.query else ''}"
 
 
-def judge(probe: Probe, entry: Entry, response: httpx.Response | None, expect: set[int]) -> Any:
+def judge(probe: Probe, entry: Entry, response: Answer | None, expect: set[int]) -> Any:
     """Hold one answer to the contract and the SLO; returns the parsed JSON body (or None)."""
     exchange = probe.last
     if response is None:
@@ -95,7 +94,7 @@ def judge(probe: Probe, entry: Entry, response: httpx.Response | None, expect: s
     return body
 
 
-def judge_slo(probe: Probe, response: httpx.Response) -> None:
+def judge_slo(probe: Probe, response: Answer) -> None:
     exchange = probe.last
     slo = probe.slo or {}
     if exchange is None:
@@ -112,7 +111,7 @@ def judge_slo(probe: Probe, response: httpx.Response) -> None:
     headroom(probe, response)
 
 
-def headroom(probe: Probe, response: httpx.Response) -> None:
+def headroom(probe: Probe, response: Answer) -> None:
     """Warn (P1) when a rate limit is 80% used: the platform's clients are about to be throttled."""
     limit, remaining = response.headers.get("x-ratelimit-limit"), response.headers.get("x-ratelimit-remaining")
     if not limit or remaining is None:
