@@ -199,3 +199,18 @@ def test_secrets_never_reach_the_output(pets: dict[str, _Served]) -> None:
     assert run_json.returncode == 1 and secret not in run_json.stdout + run_json.stderr
     source: Any = json.loads(run_json.stdout)["old"]["source"]
     assert "api_key=" in source and "REDACTED" in source
+
+
+def test_the_drift_lands_in_allure_as_one_result_per_operation(tmp_path: Path) -> None:
+    alluredir = tmp_path / "allure"
+    run = sloguard("contracts", "diff", str(PETSTORE), str(write_changed_petstore(tmp_path)),
+                   "--alluredir", str(alluredir))
+    assert run.returncode == 1, run.stderr
+    results = {r["name"]: r for r in (json.loads(p.read_text()) for p in alluredir.glob("*-result.json"))}
+    removed = results["contract drift · DELETE /v2/pets/{petId}"]
+    assert removed["status"] == "failed" and "[P1 CONTRACT_BREAKING] api-removed" in removed["statusDetails"]["message"]
+    labels = {label["name"]: label["value"] for label in removed["labels"]}
+    assert labels["epic"] == "pets" and labels["story"] == "contract drift" and labels["severity"] == "critical"
+    renamed = results["contract drift · GET /v2/pets"]  # a compatible change: reported, not a failure
+    assert renamed["status"] == "passed" and labels["suite"] == "contracts"
+    assert results["contract drift · description"]["status"] == "passed"  # document-level: info.version
