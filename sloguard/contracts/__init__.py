@@ -1,0 +1,11 @@
+"""Contract runs: the platform keeps the promises its OpenAPI description makes (Schemathesis 4).
+
+Modules: `engine` (Schemathesis' in-process engine, its settings and events), `run` (selection,
+ordering, rounds), `budget` (criticality order and the wall-clock budget), `auth` (Schemathesis' auth
+provider on sloguard's auth layer), `severity` (every failure kind mapped to P0–P3), `results`
+(observations as the one results model), `report` (summary, JUnit and Allure output).
+"""
+
+from .run import ContractOptions, ContractRun, run_contracts
+
+__all__ = ["ContractOptions", "ContractRun", "run_contracts"]
