@@ -24,6 +24,7 @@ from sloguard.results import write_atomic
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DIGESTS_FILE = "contracts/operations.json"
 AUTH, HEALTH, CHANGED, REST = 0, 1, 2, 3
+RESERVE_S, RESERVE_FRACTION = 5.0, 0.05  # of a budget, kept for writing the reports
 RANK_NAMES = {AUTH: "auth", HEALTH: "health", CHANGED: "changed", REST: "rest"}
 
 
@@ -125,5 +126,8 @@ class Clock:
 
     @property
     def spent(self) -> bool:
+        """True once only the reserve is left: writing the reports must fit in the budget too."""
         remaining = self.remaining_s
-        return remaining is not None and remaining <= 0
+        if remaining is None or self.budget_s is None:
+            return False
+        return remaining <= min(RESERVE_S, RESERVE_FRACTION * self.budget_s)

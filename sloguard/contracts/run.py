@@ -236,7 +236,10 @@ def _suite_folder(given: Path | None) -> Path | None:
 
 def _select(target: Target, ordered: list[budget_mod.OperationRef], keyword: str | None,
             ) -> tuple[list[budget_mod.OperationRef], dict[str, str], dict[str, str]]:
-    """(selected, skipped with a reported reason, every unselected operation's reason)."""
+    """(selected, skipped with a reported reason, every unselected operation's reason).
+
+    Operations outside ``-k`` or the catalog are only counted in the coverage; excluded and read-only
+    ones are skipped results, so a report shows what the run was not allowed to touch."""
     contracts, catalog = target.config.contracts, target.catalog
     selected: list[budget_mod.OperationRef] = []
     skipped: dict[str, str] = {}
@@ -246,10 +249,10 @@ def _select(target: Target, ordered: list[budget_mod.OperationRef], keyword: str
         entry = entry_for(catalog, op)
         if keyword and keyword.lower() not in f"{op.key} {op.operation_id or ''}".lower():
             reasons[op.key] = "not selected"
+        elif catalog is not None and entry is not None and entry.operation_id not in catalog:
+            reasons[op.key] = "excluded from the catalog (catalog.include/exclude)"
         elif pattern is not None:
             skipped[op.key] = reasons[op.key] = f"excluded by contracts.exclude {pattern!r}"
-        elif catalog is not None and entry is not None and entry.operation_id not in catalog:
-            skipped[op.key] = reasons[op.key] = "excluded from the catalog (catalog.include/exclude)"
         elif target.read_only and op.method not in SAFE_METHODS:
             skipped[op.key] = reasons[op.key] = "read-only target: only safe methods are tested"
         else:
