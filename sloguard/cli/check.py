@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -105,6 +106,9 @@ def run_contract_suite(
     """The contract suite; with ``after`` (the synthetic run of `check all`), one summary for both."""
     from sloguard.contracts import run_contracts
     from sloguard.contracts.report import summarize, write_outputs
+
+    if options is not None and options.started is None:
+        options.started = time.monotonic()
     from sloguard.summary import human_summary
     from sloguard.target import Target, open_config
 
@@ -159,12 +163,14 @@ def check(
     Exit 0: every SLO met and no failure at or above --fail-on (checks.fail_on, P1 by default: P0/P1
     fail a release, P2/P3 are reported); 1: a check or an SLO failed; 2: bad input (usage, config, spec).
     """
+    started = time.monotonic()
     if suite not in SUITES:
         raise UsageError(f"unknown suite {suite!r}; use one of {', '.join(SUITES)}")
     _severity(fail_on)
     options = ContractOptions(max_examples=max_examples, workers=workers, seed=seed, budget_s=parse_budget(budget),
                               phases=_phases(phases), keyword=keyword if suite == "contracts" else None,
-                              suite_dir=suite_dir if suite == "contracts" else None)
+                              suite_dir=suite_dir if suite == "contracts" else None,
+                              started=started if suite == "contracts" else None)
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
         if suite == "synthetics":
             code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword,

@@ -24,7 +24,8 @@ from sloguard.results import write_atomic
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 DIGESTS_FILE = "contracts/operations.json"
 AUTH, HEALTH, CHANGED, REST = 0, 1, 2, 3
-RESERVE_S, RESERVE_FRACTION = 5.0, 0.05  # of a budget, kept for writing the reports
+# Of a budget, kept for what follows the engine (results, reports) and came before it (start-up, loading).
+RESERVE_MIN_S, RESERVE_MAX_S, RESERVE_FRACTION = 2.0, 10.0, 0.1
 RANK_NAMES = {AUTH: "auth", HEALTH: "health", CHANGED: "changed", REST: "rest"}
 
 
@@ -130,4 +131,5 @@ class Clock:
         remaining = self.remaining_s
         if remaining is None or self.budget_s is None:
             return False
-        return remaining <= min(RESERVE_S, RESERVE_FRACTION * self.budget_s)
+        reserve = max(RESERVE_MIN_S, min(RESERVE_MAX_S, RESERVE_FRACTION * self.budget_s))
+        return remaining <= min(reserve, self.budget_s / 2)

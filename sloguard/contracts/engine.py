@@ -10,6 +10,7 @@ the first failing case's exchange as evidence.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -57,6 +58,7 @@ class OperationRun:
     skips: list[str] = field(default_factory=list)
     rounds: set[int] = field(default_factory=set)
     sample: Exchange | None = None  # one passing exchange, for the report
+    inputs: Any = field(default_factory=hashlib.sha256)  # digest of every request sent: a seed replays it
     started: float = field(default_factory=time.time)
     finished: float = field(default_factory=time.time)
 
@@ -141,9 +143,9 @@ def execute(schema: BaseSchema, runs: dict[str, OperationRun], *, round_no: int,
                 _error(event, runs, outcome)
             elif isinstance(event, events.FatalError):
                 outcome.fatal = _one_line(event.exception)
-            elif isinstance(event, events.EngineFinished):
+            elif isinstance(event, events.EngineFinished) and not stopping:
                 outcome.stop_reason = str(event.stop_reason.value)
-            elif isinstance(event, events.Interrupted):
+            elif isinstance(event, events.Interrupted) and not stopping:
                 outcome.stop_reason = "interrupted"
             if not stopping and deadline is not None and deadline():
                 stream.stop()
@@ -189,6 +191,8 @@ def _fold(recorder: ScenarioRecorder, runs: dict[str, OperationRun], round_no: i
         if run is None:
             continue
         run.requests += 1
+        request = interaction.request
+        run.inputs.update(f"{request.method} {request.uri}\n".encode() + (request.body or b"") + b"\n")
         run.rounds.add(round_no)
         run.phases.add(phase)
         run.finished = time.time()

@@ -45,7 +45,8 @@ def finding_of(observed: Observed, integration: str | None) -> Finding:
 
 
 def to_result(ref: OperationRef, run: OperationRun | None, entry: Entry | None, *,
-              skip_reason: str | None = None, documented: frozenset[int] = frozenset()) -> CheckResult:
+              skip_reason: str | None = None, documented: frozenset[int] = frozenset(),
+              priority: str | None = None) -> CheckResult:
     """One operation's contract result; ``skip_reason`` for operations the run did not test."""
     integration = _integration(entry, ref)
     base = dict(check_id=check_id(ref.key), suite=SUITE, kind=KIND, integration=integration,
@@ -53,6 +54,8 @@ def to_result(ref: OperationRef, run: OperationRun | None, entry: Entry | None, 
                 title=f"{ref.key} keeps its contract")
     resource = entry.group if entry is not None else (ref.tags[0] if ref.tags else "")
     labels: dict[str, str] = {"group": resource, "story": "contract"}
+    if priority:
+        labels["priority"] = priority  # auth, health, changed or rest: the budget's order
     if run is None or (run.requests == 0 and not run.errors and not run.unreachable):
         reason = skip_reason or ("; ".join(dict.fromkeys(run.skips)) if run and run.skips else "not reached")
         return CheckResult(status=Status.SKIPPED, skip_reason=reason, labels=labels, **base)  # type: ignore[arg-type]
@@ -80,6 +83,7 @@ def to_result(ref: OperationRef, run: OperationRun | None, entry: Entry | None, 
     labels["checks"] = ",".join(sorted({o.check for o in run.failures.values()}))
     labels["phases"] = ",".join(p for p in ("examples", "coverage", "fuzzing", "stateful") if p in run.phases)
     labels["rounds"] = str(len(run.rounds))
+    labels["inputs"] = run.inputs.hexdigest()[:16]
     return CheckResult(
         status=status, findings=tuple(findings), traffic=traffic_of(run, documented), evidence=tuple(evidence),
         notes=tuple(notes), started_at=datetime.fromtimestamp(run.started, UTC),

@@ -49,6 +49,7 @@ class ContractOptions:
     phases: Sequence[str] | None = None
     keyword: str | None = None  # only operations whose "METHOD /path" or operationId contains this
     suite_dir: Path | None = None  # the folder holding the team's schemathesis.toml
+    started: float | None = None  # time.monotonic() when the command started: the budget counts from it
 
 
 @dataclass
@@ -90,7 +91,7 @@ def _ordered(doc: dict[str, Any], ranks: Mapping[str, int]) -> dict[str, Any]:
 
 
 def _settings(target: Target, options: ContractOptions, out_dir: Path, *, phases: Sequence[str],
-              max_examples: int, read_only: bool, seed: int, fixed_seed: bool) -> dict[str, Any]:
+              max_examples: int, read_only: bool, seed: int, fixed_seed: bool, budgeted: bool) -> dict[str, Any]:
     """The schemathesis.toml-shaped settings of one round, from the config and the options."""
     cfg, contracts = target.config, target.config.contracts
     limit_ms = contracts.max_response_time_ms or cfg.slos.default.latency_p95_ms
@@ -101,6 +102,9 @@ def _settings(target: Target, options: ContractOptions, out_dir: Path, *, phases
     coverage: dict[str, Any] = {"enabled": "coverage" in phases}
     if read_only:
         coverage["unexpected-methods"] = []
+    # Under a budget the criticality order must hold; without one, Schemathesis' dependency order
+    # (creates before reads) is the better one and the one a bare `schemathesis run` uses.
+    ordering = {"operation-ordering": "none"} if budgeted else {}
     settings: dict[str, Any] = {
         "base-url": target.base_url + target.path_prefix,
         "workers": options.workers or contracts.workers,
@@ -110,8 +114,9 @@ def _settings(target: Target, options: ContractOptions, out_dir: Path, *, phases
         "generation": {"max-examples": max_examples,
                        # A fixed seed reproduces only without replaying the example database's saved failures.
                        "database": "none" if fixed_seed else str(out_dir / ".hypothesis" / "examples")},
-        "phases": {"examples": {"enabled": "examples" in phases}, "coverage": coverage,
-                   "fuzzing": {"enabled": "fuzzing" in phases}, "stateful": {"enabled": "stateful" in phases}},
+        "phases": {"examples": {"enabled": "examples" in phases, **ordering}, "coverage": {**coverage, **ordering},
+                   "fuzzing": {"enabled": "fuzzing" in phases, **ordering},
+                   "stateful": {"enabled": "stateful" in phases}},
         "checks": checks,
         "seed": seed,
     }
@@ -146,7 +151,7 @@ def run_contracts(target: Target, options: ContractOptions | None = None) -> Con
     fixed = options.seed if options.seed is not None else contracts.seed
     seed = fixed if fixed is not None else random.SystemRandom().randrange(2**32)
     budget_s = options.budget_s if options.budget_s is not None else contracts.budget
-    clock = budget_mod.Clock(budget_s)
+    clock = budget_mod.Clock(budget_s, started=options.started or t0)
 
     selected, skipped, reasons = _select(target, ordered, options.keyword)
     ranks = {op.key: budget_mod.rank(op, previous) for op in selected}
@@ -160,7 +165,8 @@ def run_contracts(target: Target, options: ContractOptions | None = None) -> Con
 
     def schema_for(round_phases: Sequence[str], examples: int) -> Any:
         settings = engine.merge(team, _settings(target, options, out_dir, phases=round_phases, max_examples=examples,
-                                                read_only=target.read_only, seed=seed, fixed_seed=fixed is not None))
+                                                read_only=target.read_only, seed=seed, fixed_seed=fixed is not None,
+                                                budgeted=budget_s is not None))
         schema = engine.load_schema(ordered_doc, engine.schemathesis_config(settings), source)
         schema = engine.include_only(schema, chosen)
         auth, first = first_auth
@@ -196,7 +202,7 @@ def run_contracts(target: Target, options: ContractOptions | None = None) -> Con
                 break
     budget_mod.save_digests(reports, ops, redact.redact_source_url(source))
 
-    results = _results(target, doc, ordered, selected, skipped, runs, clock, outcomes)
+    results = _results(target, doc, ordered, selected, skipped, runs, clock, outcomes, ranks)
     reached = sum(1 for r in runs.values() if r.rounds)
     unreached = [op.key for op in selected if not runs[op.key].rounds]
     coverage = {"checked": reached, "total": len(ops), "reasons": dict(sorted(_count(reasons, unreached).items()))}
@@ -249,8 +255,8 @@ def _select(target: Target, ordered: list[budget_mod.OperationRef], keyword: str
         entry = entry_for(catalog, op)
         if keyword and keyword.lower() not in f"{op.key} {op.operation_id or ''}".lower():
             reasons[op.key] = "not selected"
-        elif catalog is not None and entry is not None and entry.operation_id not in catalog:
-            reasons[op.key] = "excluded from the catalog (catalog.include/exclude)"
+        elif catalog is not None and entry is not None and entry.operation_id in catalog.excluded:
+            reasons[op.key] = f"not in the catalog ({catalog.excluded[entry.operation_id]})"
         elif pattern is not None:
             skipped[op.key] = reasons[op.key] = f"excluded by contracts.exclude {pattern!r}"
         elif target.read_only and op.method not in SAFE_METHODS:
@@ -272,7 +278,7 @@ def _count(reasons: Mapping[str, str], unreached: list[str]) -> dict[str, int]:
 def _results(target: Target, doc: Mapping[str, Any], ordered: list[budget_mod.OperationRef],
              selected: list[budget_mod.OperationRef], skipped: Mapping[str, str],
              runs: Mapping[str, engine.OperationRun], clock: budget_mod.Clock,
-             outcomes: list[engine.EngineOutcome]) -> list[CheckResult]:
+             outcomes: list[engine.EngineOutcome], ranks: Mapping[str, int]) -> list[CheckResult]:
     results: list[CheckResult] = []
     chosen = {op.key for op in selected}
     for op in ordered:
@@ -281,7 +287,8 @@ def _results(target: Target, doc: Mapping[str, Any], ordered: list[budget_mod.Op
         raw = doc["paths"][op.path][op.method.lower()]
         reason = skipped.get(op.key) or ("not reached within the budget" if clock.spent else None)
         results.append(to_result(op, runs.get(op.key), entry_for(target.catalog, op), skip_reason=reason,
-                                 documented=documented_statuses(raw)))
+                                 documented=documented_statuses(raw),
+                                 priority=budget_mod.RANK_NAMES[ranks[op.key]] if op.key in ranks else None))
     fatal = next((o.fatal for o in outcomes if o.fatal), None)
     run_errors = [e for o in outcomes for e in o.run_errors]
     if fatal or run_errors:

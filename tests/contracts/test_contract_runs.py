@@ -136,13 +136,19 @@ def test_server_errors_are_P1(platform_factory, tmp_path: Path) -> None:
 
 
 def test_a_seed_replays_the_same_cases(platform, tmp_path: Path) -> None:
-    text = config(platform.base_url, ["slack_*_message*"])
+    # Operations without a path id: for the others Schemathesis also reuses ids the API itself returned
+    # earlier in the run, and those differ between runs whatever the seed.
+    text = config(platform.base_url, ["slack_list_messages", "slack_search_messages", "slack_create_message"])
     args = ("--seed", "11", "--phases", "examples,coverage,fuzzing")
     first, second = (run(tmp_path / name, *args, config_text=text) for name in ("a", "b"))
-    sent = [{r["check_id"]: r["traffic"]["requests"] for r in done.contract()} for done in (first, second)]
-    assert sent[0] == sent[1] and sum(sent[0].values()) > 50
+    # `inputs` digests every request an operation was sent (method, URL, body), in order.
+    sent = [{r["check_id"]: (r["traffic"]["requests"], r["labels"]["inputs"]) for r in done.contract()}
+            for done in (first, second)]
+    assert sent[0] == sent[1] and sum(n for n, _ in sent[0].values()) > 50
+    assert first.summary["contracts"]["seed"] == 11
     other = run(tmp_path / "c", "--seed", "12", "--phases", "examples,coverage,fuzzing", config_text=text)
-    assert {r["check_id"]: r["traffic"]["requests"] for r in other.contract()} != sent[0]
+    digests = {r["check_id"]: r["labels"]["inputs"] for r in other.contract()}
+    assert digests != {k: d for k, (_, d) in sent[0].items()}
 
 
 def test_budget_reaches_every_operation_before_a_second_round(platform, tmp_path: Path) -> None:
@@ -156,11 +162,17 @@ def test_budget_reaches_every_operation_before_a_second_round(platform, tmp_path
     assert contracts["operations"]["reached"] == selected
     assert done.summary["duration_s"] <= 12.0
     order = [o["rank"] for o in contracts["order"]]
-    assert order[:5] == ["health"] * 5 and order == sorted(order, key=["auth", "health", "changed", "rest"].index)
-    per_op = {r["check_id"]: int(r["labels"]["rounds"]) for r in done.contract() if r["status"] != "skipped"}
-    assert set(per_op.values()) <= {1, 2} and len(per_op) == selected
-    if 1 in per_op.values():  # round 2 did not finish: the health operations got theirs first
-        assert all(n == 2 for check, n in per_op.items() if "health" in check)
+    assert order == sorted(order, key=["auth", "health", "changed", "rest"].index)
+    assert order[0] == "auth" and "health" in order
+    ranks = ["auth", "health", "changed", "rest"]
+    per_op = {r["check_id"]: (int(r["labels"]["rounds"]), ranks.index(r["labels"]["priority"]))
+              for r in done.contract() if r["status"] != "skipped"}
+    assert {n for n, _ in per_op.values()} <= {1, 2} and len(per_op) == selected
+    deep = [rank for n, rank in per_op.values() if n == 2]
+    shallow = [rank for n, rank in per_op.values() if n == 1]
+    assert deep, "round 2 reached nothing"
+    if shallow:  # round 2 did not finish: what it reached comes first in the order
+        assert max(deep) <= min(shallow)
 
 
 def test_read_only_target_only_gets_safe_methods(platform, tmp_path: Path) -> None:
@@ -176,9 +188,9 @@ def test_read_only_target_only_gets_safe_methods(platform, tmp_path: Path) -> No
 def test_short_lived_tokens_refresh_once_and_replay(platform, tmp_path: Path) -> None:
     # The `sloguard-short` client's tokens live 2 s: requests after that get 401, the provider logs in
     # again and the request is replayed, so nothing fails and there were several logins.
-    text = config(platform.base_url, ["slack_*_message*"],
-                  extra="auth:\n  client_id: sloguard-short\n  client_secret: sloguard-short-secret\n")
-    done = run(tmp_path, "--seed", "4", "--max-examples", "15", config_text=text)
+    text = config(platform.base_url, ["slack_*_message*"], extra=(
+        "auth:\n  client_id: sloguard-short\n  client_secret: sloguard-short-secret\n  scope: read\n"))
+    done = run(tmp_path, "--read-only", "--seed", "4", "--max-examples", "15", config_text=text)
     assert done.code == 0, done.err[-2000:]
     assert done.failing("P2") == []
     assert done.summary["contracts"]["logins"] >= 2
@@ -194,7 +206,7 @@ def test_no_secret_reaches_any_report(platform_factory, tmp_path: Path) -> None:
     blob = "\n".join([*texts, done.out, done.err])
     assert "sloguard-ci-secret" not in blob
     assert "eyJ" not in blob  # no JWT (access token) anywhere
-    assert "$ATOM_TOKEN" in blob  # the curl lines read the token from the environment instead
+    assert "Bearer [REDACTED]" in blob  # the evidence kept the header, masked
 
 
 def test_bad_input_is_one_line_and_exit_2(platform, tmp_path: Path) -> None:
