@@ -53,6 +53,7 @@ class OperationRun:
     counted: list[tuple[int | None, float, bool]] = field(default_factory=list)  # (status, ms, contract broken)
     failures: dict[tuple[str, str], Observed] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # the tool could not test it (suite error)
+    invalid: list[str] = field(default_factory=list)  # its description is invalid: the contract's own defect
     unreachable: list[str] = field(default_factory=list)  # no answer (timeout, connection): the platform's
     phases: set[str] = field(default_factory=set)
     skips: list[str] = field(default_factory=list)
@@ -165,12 +166,16 @@ def _one_line(exc: BaseException) -> str:
 
 def _error(event: Any, runs: dict[str, OperationRun], outcome: EngineOutcome) -> None:
     import requests
+    from schemathesis.core.errors import InvalidSchema
 
     lines = str(event.info).strip().splitlines()
     message = redact.redact_text(f"{event.info.title}: {lines[0] if lines else type(event.value).__name__}")
     run = runs.get(event.label) if event.related_to_operation else None
     if run is None:
         outcome.run_errors.append(f"{event.label}: {message}")
+        return
+    if isinstance(event.value, InvalidSchema):
+        run.invalid.append(redact.redact_text(event.value.message.strip().splitlines()[0]))
         return
     network = isinstance(event.value, requests.RequestException) or event.info.title == "Unresponsive Operation"
     (run.unreachable if network else run.errors).append(message)

@@ -56,7 +56,7 @@ def to_result(ref: OperationRef, run: OperationRun | None, entry: Entry | None, 
     labels: dict[str, str] = {"group": resource, "story": "contract"}
     if priority:
         labels["priority"] = priority  # auth, health, changed or rest: the budget's order
-    if run is None or (run.requests == 0 and not run.errors and not run.unreachable):
+    if run is None or (run.requests == 0 and not run.errors and not run.unreachable and not run.invalid):
         reason = skip_reason or ("; ".join(dict.fromkeys(run.skips)) if run and run.skips else "not reached")
         return CheckResult(status=Status.SKIPPED, skip_reason=reason, labels=labels, **base)  # type: ignore[arg-type]
     findings = [finding_of(o, integration) for o in run.failures.values()]
@@ -64,6 +64,9 @@ def to_result(ref: OperationRef, run: OperationRun | None, entry: Entry | None, 
     for message in run.unreachable[:1]:
         rule = Rule.INTEGRATION_DEGRADED if integration != "platform" else Rule.OPERATION_FAILED
         findings.append(Finding(rule, f"no answer: {message}"))
+    for message in run.invalid[:1]:
+        findings.append(Finding(Rule.CONTRACT_DRIFT, f"the description of {ref.key} is invalid, so no client can "
+                                                     f"rely on it: {message}"))
     for message in run.errors[:3]:
         notes.append(f"suite error: {message}")
     failures = [f for f in findings if not f.warning]

@@ -205,7 +205,9 @@ def run_contracts(target: Target, options: ContractOptions | None = None) -> Con
     results = _results(target, doc, ordered, selected, skipped, runs, clock, outcomes, ranks)
     reached = sum(1 for r in runs.values() if r.rounds)
     unreached = [op.key for op in selected if not runs[op.key].rounds]
-    coverage = {"checked": reached, "total": len(ops), "reasons": dict(sorted(_count(reasons, unreached).items()))}
+    why = "not reached within the budget" if clock.spent else "not tested (see its result)"
+    coverage = {"checked": reached, "total": len(ops),
+                "reasons": dict(sorted(_count(reasons, unreached, why).items()))}
     extra = {"contracts": {
         "seed": seed,
         "seed_fixed": fixed is not None,
@@ -266,12 +268,12 @@ def _select(target: Target, ordered: list[budget_mod.OperationRef], keyword: str
     return selected, skipped, reasons
 
 
-def _count(reasons: Mapping[str, str], unreached: list[str]) -> dict[str, int]:
+def _count(reasons: Mapping[str, str], unreached: list[str], why: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for reason in reasons.values():
         out[reason] = out.get(reason, 0) + 1
     if unreached:
-        out["not reached within the budget"] = len(unreached)
+        out[why] = len(unreached)
     return out
 
 
