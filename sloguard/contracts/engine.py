@@ -69,6 +69,7 @@ class EngineOutcome:
     stop_reason: str = "completed"
     fatal: str | None = None  # the engine itself crashed
     run_errors: list[str] = field(default_factory=list)  # errors not tied to one operation
+    notes: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- configuration
@@ -166,8 +167,11 @@ def _one_line(exc: BaseException) -> str:
 
 def _error(event: Any, runs: dict[str, OperationRun], outcome: EngineOutcome) -> None:
     import requests
-    from schemathesis.core.errors import InvalidSchema
+    from schemathesis.core.errors import InvalidSchema, NoLinksFound
 
+    if isinstance(event.value, NoLinksFound):  # stateful phase not applicable to this selection: not an error
+        outcome.notes.append("stateful phase skipped: no OpenAPI links between the selected operations")
+        return
     lines = str(event.info).strip().splitlines()
     message = redact.redact_text(f"{event.info.title}: {lines[0] if lines else type(event.value).__name__}")
     run = runs.get(event.label) if event.related_to_operation else None

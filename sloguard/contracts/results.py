@@ -9,7 +9,7 @@ the description's own examples, the closest thing to real client traffic — cou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from sloguard.catalog import Catalog, Entry
@@ -46,7 +46,7 @@ def finding_of(observed: Observed, integration: str | None) -> Finding:
 
 def to_result(ref: OperationRef, run: OperationRun | None, entry: Entry | None, *,
               skip_reason: str | None = None, documented: frozenset[int] = frozenset(),
-              priority: str | None = None) -> CheckResult:
+              priority: str | None = None, bad_examples: Sequence[str] = ()) -> CheckResult:
     """One operation's contract result; ``skip_reason`` for operations the run did not test."""
     integration = _integration(entry, ref)
     base = dict(check_id=check_id(ref.key), suite=SUITE, kind=KIND, integration=integration,
@@ -64,6 +64,8 @@ def to_result(ref: OperationRef, run: OperationRun | None, entry: Entry | None, 
     for message in run.unreachable[:1]:
         rule = Rule.INTEGRATION_DEGRADED if integration != "platform" else Rule.OPERATION_FAILED
         findings.append(Finding(rule, f"no answer: {message}"))
+    for message in bad_examples:
+        findings.append(Finding(Rule.COSMETIC_CONTRACT, f"examples: {message}"))
     for message in run.invalid[:1]:
         findings.append(Finding(Rule.CONTRACT_DRIFT, f"the description of {ref.key} is invalid, so no client can "
                                                      f"rely on it: {message}"))

@@ -32,6 +32,7 @@ from sloguard.target import Target
 from . import auth as auth_mod
 from . import budget as budget_mod
 from . import engine
+from .examples import example_problems
 from .results import SUITE, documented_statuses, entry_for, to_result
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -197,7 +198,8 @@ def run_contracts(target: Target, options: ContractOptions | None = None) -> Con
             outcomes.append(outcome)
             rounds.append({"round": round_no, "phases": list(round_phases), "max_examples": examples,
                            "duration_s": round(time.monotonic() - t, 3), "stop_reason": outcome.stop_reason,
-                           "operations": sum(1 for r in runs.values() if round_no in r.rounds)})
+                           "operations": sum(1 for r in runs.values() if round_no in r.rounds),
+                           **({"notes": outcome.notes} if outcome.notes else {})})
             if outcome.fatal:
                 break
     budget_mod.save_digests(reports, ops, redact.redact_source_url(source))
@@ -288,7 +290,9 @@ def _results(target: Target, doc: Mapping[str, Any], ordered: list[budget_mod.Op
             continue
         raw = doc["paths"][op.path][op.method.lower()]
         reason = skipped.get(op.key) or ("not reached within the budget" if clock.spent else None)
-        results.append(to_result(op, runs.get(op.key), entry_for(target.catalog, op), skip_reason=reason,
+        entry = entry_for(target.catalog, op)
+        bad = example_problems(entry) if entry is not None and op.key in chosen else []
+        results.append(to_result(op, runs.get(op.key), entry, skip_reason=reason, bad_examples=bad,
                                  documented=documented_statuses(raw),
                                  priority=budget_mod.RANK_NAMES[ranks[op.key]] if op.key in ranks else None))
     fatal = next((o.fatal for o in outcomes if o.fatal), None)

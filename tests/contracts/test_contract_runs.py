@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -217,13 +218,15 @@ def test_bad_input_is_one_line_and_exit_2(platform, tmp_path: Path) -> None:
         f"target:\n  base_url: {platform.base_url}\n  openapi: http://127.0.0.1:9/openapi.json\n"))
     assert unreachable.code == 2 and "cannot connect" in unreachable.err
     assert len(unreachable.err.strip().splitlines()) == 1
-    spec = tmp_path / "bad.json"
-    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "x", "version": "1"},
-                                "paths": {"/x": {"get": {"responses": {"200": {"description": "ok"}},
-                                                         "parameters": [{"name": "q", "in": "nowhere"}]}}}}))
-    invalid = run(tmp_path / "spec", config_text=f"target:\n  base_url: {platform.base_url}\n  openapi: {spec}\n")
-    assert invalid.code == 2 and "bad.json" in invalid.err, invalid.err
-    assert len(invalid.err.strip().splitlines()) == 1
+    for name, body, says in (("broken.json", '{"openapi": "3.0.3", "paths": {', "broken.json"),
+                             ("nopaths.json", '{"openapi": "3.0.3", "info": {"title": "x", "version": "1"}}',
+                              "no 'paths' object")):
+        spec = tmp_path / name
+        spec.write_text(body)
+        invalid = run(tmp_path / name.split(".")[0],
+                      config_text=f"target:\n  base_url: {platform.base_url}\n  openapi: file:{spec}\n")
+        assert invalid.code == 2 and says in invalid.err, invalid.err
+        assert len(invalid.err.strip().splitlines()) == 1
     phases = run(tmp_path / "phases", "--phases", "examples,smoke", config_text=config(platform.base_url, ["x"]))
     assert phases.code == 2 and "smoke" in phases.err
 
@@ -243,3 +246,19 @@ def test_check_all_gives_one_summary_with_both_suites(platform, tmp_path: Path) 
     epics = {x["value"] for a in allure for x in a["labels"] if x["name"] == "epic"}
     stories = {x["value"] for a in allure for x in a["labels"] if x["name"] == "story"}
     assert "slack" in epics and "contract" in stories and len(stories) > 1
+
+
+def test_examples_that_do_not_validate_are_P3(platform, tmp_path: Path) -> None:
+    spec = httpx.get(f"{platform.base_url}/api/v1/openapi.json").json()
+    health = spec["components"]["schemas"]["Health"]
+    health["example"] = {**health["example"], "status": 123}  # not one of ok, degraded, down
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps(spec))
+    text = (f"target:\n  base_url: {platform.base_url}\n  openapi: file:{path}\n"
+            "catalog:\n  include: [get_health, get_db_health]\ncontracts:\n  max_examples: 3\n")
+    done = run(tmp_path / "run", "--seed", "1", config_text=text)
+    assert done.code == 0, done.err[-2000:]  # P3 is reported, below fail_on
+    found = {r["check_id"]: [(f["severity"], f["rule"], f["message"]) for f in r["findings"]] for r in done.contract()}
+    (finding,) = found["contract · GET /health"]
+    assert finding[:2] == ("P3", "COSMETIC_CONTRACT") and "200 response example does not validate" in finding[2]
+    assert "123" in finding[2] and found["contract · GET /api/health/db"] == []
