@@ -83,9 +83,13 @@ def team_settings(folder: Path | None) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        return tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: not valid TOML ({exc}); fix the file or remove it") from None
+    hooks = data.get("hooks")
+    if isinstance(hooks, str) and hooks.endswith(".py") and not Path(hooks).is_absolute():
+        data["hooks"] = str(folder / hooks)  # a hooks file beside schemathesis.toml, wherever sloguard runs
+    return data
 
 
 def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

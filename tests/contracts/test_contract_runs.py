@@ -262,3 +262,24 @@ def test_examples_that_do_not_validate_are_P3(platform, tmp_path: Path) -> None:
     (finding,) = found["contract · GET /health"]
     assert finding[:2] == ("P3", "COSMETIC_CONTRACT") and "200 response example does not validate" in finding[2]
     assert "123" in finding[2] and found["contract · GET /api/health/db"] == []
+
+
+def test_a_crash_inside_the_tool_is_a_suite_error(platform, tmp_path: Path) -> None:
+    # A real crash inside the contract tool's process: a team hook (loaded by Schemathesis from the
+    # suite's schemathesis.toml) raising on one operation. That operation is an `error` (CHECK_ERROR),
+    # never a platform finding, and the others are still tested.
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    toml = (Path(__file__).resolve().parents[2] / "contracts" / "schemathesis.toml").read_text()
+    (suite / "schemathesis.toml").write_text('hooks = "hooks.py"\n' + toml)
+    (suite / "hooks.py").write_text(
+        "import schemathesis\n\n@schemathesis.hook\ndef before_call(context, case, **kwargs):\n"
+        "    if case.path == '/api/health/db':\n        raise RuntimeError('the hook crashed')\n")
+    text = config(platform.base_url, ["get_health", "get_db_health"])
+    done = run(tmp_path / "run", "--seed", "1", "--suite", str(suite), config_text=text)
+    by_id = {r["check_id"]: r for r in done.contract()}
+    crashed = by_id["contract · GET /api/health/db"]
+    assert crashed["status"] == "error" and crashed["rule"] == "CHECK_ERROR", crashed
+    assert "the hook crashed" in crashed["error"] and crashed["traffic"]["slo_requests"] == 0
+    assert by_id["contract · GET /health"]["status"] == "passed"
+    assert done.summary["checks"]["errors"] == 1
