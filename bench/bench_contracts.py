@@ -59,6 +59,41 @@ def bare(base_url: str, workers: int, quick: bool, out: Path) -> float:
     return time.perf_counter() - t
 
 
+PYTEST_MODULE = """
+import os
+import schemathesis
+
+schema = schemathesis.openapi.from_url(os.environ["BENCH_URL"] + "/api/v1/openapi.json")
+schema = schema.include(tag=os.environ["BENCH_TAGS"].split(",")) if os.environ["BENCH_TAGS"] else \\
+    schema.exclude(tag="Admin")
+HEADERS = {"Authorization": "Bearer " + os.environ["BENCH_TOKEN"]}
+
+
+@schema.parametrize()
+def test_api(case):
+    case.call_and_validate(headers=HEADERS)
+"""
+
+
+def pytest_integration(base_url: str, quick: bool, out: Path) -> float:
+    """The same settings through Schemathesis' pytest integration (`schema.parametrize()`)."""
+    folder = out / "pytest-layer"
+    folder.mkdir(exist_ok=True)
+    (folder / "test_contract.py").write_text(PYTEST_MODULE)
+    toml = (REPO / "contracts" / "schemathesis.toml").read_text()
+    (folder / "schemathesis.toml").write_text(
+        f"seed = {SEED}\n{toml}\n[generation]\nmax-examples = {EXAMPLES}\ndatabase = \"none\"\n"
+        "[phases.stateful]\nenabled = false\n[checks.max_response_time]\nlimit = 0.5\n".replace(
+            "[checks.max_response_time]\nlimit = 0.5\n", "[checks]\nmax_response_time = 0.5\n"))
+    env = {**os.environ, "BENCH_URL": base_url, "BENCH_TOKEN": token(base_url),
+           "BENCH_TAGS": "Slack,Jira,Health" if quick else ""}
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                    "test_contract.py"], cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False)
+    return time.perf_counter() - t
+
+
 def sloguard(base_url: str, workers: int, out: Path, *, config_text: str | None = None) -> tuple[float, dict]:
     config = out / "sloguard.yaml"
     config.write_text(config_text or f"target:\n  base_url: {base_url}\nreports:\n  dir: {out / 'reports'}\n")
@@ -73,7 +108,7 @@ def sloguard(base_url: str, workers: int, out: Path, *, config_text: str | None 
         raise SystemExit(f"sloguard failed ({done.returncode}): {done.stderr[-2000:]}") from None
 
 
-def run(quick: bool) -> str:
+def run(quick: bool, layers: bool = False) -> str:
     lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-contracts-") as tmp:
         root = Path(tmp)
@@ -87,6 +122,7 @@ def run(quick: bool) -> str:
             one_s, doc = sloguard(ref.base_url, 1, root, config_text=config)
             two_s, doc2 = sloguard(ref.base_url, 2, root, config_text=config)
             ops = doc["contracts"]["operations"]["reached"]
+            layer_s = pytest_integration(ref.base_url, quick, root) if layers else None
             lines += [
                 f"operations: {ops} (every one of the reference platform but the Admin tag"
                 f"{', quick subset' if quick else ''}); phases {PHASES}, {EXAMPLES} examples, seed {SEED}",
@@ -96,6 +132,8 @@ def run(quick: bool) -> str:
                 f"sloguard check contracts, 2 workers: {two_s:7.1f} s   "
                 f"{doc2['contracts']['operations']['reached'] / two_s * 60:6.0f} operations/min  "
                 f"{two_s / base_s:.2f}x the baseline",
+                *([f"Schemathesis' pytest integration   : {layer_s:7.1f} s   {ops / layer_s * 60:6.0f} "
+                   f"operations/min  {layer_s / base_s:.2f}x the baseline"] if layer_s is not None else []),
                 f"verdicts: 1 worker {doc['verdict']} ({doc['checks']['failed']} failed), "
                 f"2 workers {doc2['verdict']} ({doc2['checks']['failed']} failed)",
             ]
@@ -151,8 +189,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write-docs", action="store_true", help="update the section in docs/benchmarks.md")
     parser.add_argument("--quick", action="store_true", help="three integrations only (about a minute)")
+    parser.add_argument("--layers", action="store_true",
+                        help="also time Schemathesis' pytest integration with the same settings")
     args = parser.parse_args()
-    figures = run(args.quick)
+    figures = run(args.quick, args.layers)
     print(figures)
     if args.write_docs:
         write_docs(figures)

@@ -9,15 +9,17 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sloguard.contracts.budget import parse_budget
-from sloguard.contracts.run import ContractOptions
 from sloguard.errors import UsageError
 from sloguard.severity import Severity
-from sloguard.summary import RunSummary
+
+if TYPE_CHECKING:
+    from sloguard.contracts.run import ContractOptions
+    from sloguard.summary import RunSummary
 
 from .runs import check_alerting, deliver
 
@@ -167,6 +169,8 @@ def check(
     if suite not in SUITES:
         raise UsageError(f"unknown suite {suite!r}; use one of {', '.join(SUITES)}")
     _severity(fail_on)
+    from sloguard.contracts.run import ContractOptions
+
     options = ContractOptions(max_examples=max_examples, workers=workers, seed=seed, budget_s=parse_budget(budget),
                               phases=_phases(phases), keyword=keyword if suite == "contracts" else None,
                               suite_dir=suite_dir if suite == "contracts" else None,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import socket
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sloguard.contracts.run import ContractOptions
-from sloguard.summary import RunSummary
-
 from .check import run_contract_suite, run_synthetics
+
+if TYPE_CHECKING:
+    from sloguard.summary import RunSummary
 from .launch import free_port, start_reference
 
 
@@ -34,6 +34,7 @@ def demo(
     """Start the reference ATOM platform on loopback, run the synthetic suite and a budgeted contract run into
     one report, print verdict and coverage."""
     from sloguard.contracts.budget import parse_budget
+    from sloguard.contracts.run import ContractOptions
 
     budget_s = parse_budget(contract_budget)
     port = _port(port)

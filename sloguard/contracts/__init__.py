@@ -6,6 +6,17 @@ provider on sloguard's auth layer), `severity` (every failure kind mapped to P0â
 (observations as the one results model), `report` (summary, JUnit and Allure output).
 """
 
-from .run import ContractOptions, ContractRun, run_contracts
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["ContractOptions", "ContractRun", "run_contracts"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `sloguard check synthetics` must not pay for importing Schemathesis and Hypothesis.
+    if name in __all__:
+        from . import run
+
+        return getattr(run, name)
+    raise AttributeError(name)
