@@ -4,7 +4,7 @@ Baseline in the same run: `schemathesis run` (the CLI, a subprocess) with the sa
 examples, coverage and fuzzing, 10 examples, the same checks, seed, workers, exclusions and
 schemathesis.toml — against the same platform. Then `sloguard check contracts` (a subprocess too, so
 both pay interpreter start-up and description loading) with 1 and 2 workers, as operations per minute.
-Goal: sloguard with 1 worker at most 1.2x the baseline.
+Goal: sloguard at most 1.2x the baseline; the default worker count is the faster of the two.
 
 Last: a time-budgeted run against a generated description of 1,000+ operations (bench_catalog's
 generator, served against the reference platform) must finish inside its budget.
@@ -80,11 +80,10 @@ def pytest_integration(base_url: str, quick: bool, out: Path) -> float:
     folder = out / "pytest-layer"
     folder.mkdir(exist_ok=True)
     (folder / "test_contract.py").write_text(PYTEST_MODULE)
-    toml = (REPO / "contracts" / "schemathesis.toml").read_text()
+    # contracts/schemathesis.toml's one setting (stateful max-steps) does not matter: stateful is off here.
     (folder / "schemathesis.toml").write_text(
-        f"seed = {SEED}\n{toml}\n[generation]\nmax-examples = {EXAMPLES}\ndatabase = \"none\"\n"
-        "[phases.stateful]\nenabled = false\n[checks.max_response_time]\nlimit = 0.5\n".replace(
-            "[checks.max_response_time]\nlimit = 0.5\n", "[checks]\nmax_response_time = 0.5\n"))
+        f"seed = {SEED}\n[generation]\nmax-examples = {EXAMPLES}\ndatabase = \"none\"\n"
+        "[phases.stateful]\nenabled = false\n[checks]\nmax_response_time = 0.5\n")
     env = {**os.environ, "BENCH_URL": base_url, "BENCH_TOKEN": token(base_url),
            "BENCH_TAGS": "Slack,Jira,Health" if quick else ""}
     t = time.perf_counter()
@@ -123,9 +122,10 @@ def run(quick: bool, layers: bool = False) -> str:
             two_s, doc2 = sloguard(ref.base_url, 2, root, config_text=config)
             ops = doc["contracts"]["operations"]["reached"]
             layer_s = pytest_integration(ref.base_url, quick, root) if layers else None
+            scope = ("the Slack, Jira and Health operations" if quick
+                     else "every one of the reference platform but the Admin tag")
             lines += [
-                f"operations: {ops} (every one of the reference platform but the Admin tag"
-                f"{', quick subset' if quick else ''}); phases {PHASES}, {EXAMPLES} examples, seed {SEED}",
+                f"operations: {ops} ({scope}); phases {PHASES}, {EXAMPLES} examples, seed {SEED}",
                 f"bare `schemathesis run` -w 1 : {base_s:7.1f} s   {ops / base_s * 60:6.0f} operations/min  (baseline)",
                 f"sloguard check contracts, 1 worker : {one_s:7.1f} s   {ops / one_s * 60:6.0f} operations/min"
                 f"  {one_s / base_s:.2f}x the baseline (goal <= 1.20x)",

@@ -154,7 +154,7 @@ def check(
         "--max-examples", min=1, help="Contracts: generated cases per operation and phase (contracts.max_examples).")
     ] = None,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, max=16, help="Contracts: concurrent engine workers (contracts.workers, 1).")] = None,
+        "--workers", min=1, max=16, help="Contracts: concurrent engine workers (contracts.workers, 2).")] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", min=0, help="Contracts: fixed seed; the same seed replays the same cases.")] = None,
     phases: Annotated[str | None, typer.Option(

@@ -140,21 +140,23 @@ def test_a_seed_replays_the_same_cases(platform, tmp_path: Path) -> None:
     # Operations without a path id: for the others Schemathesis also reuses ids the API itself returned
     # earlier in the run, and those differ between runs whatever the seed.
     text = config(platform.base_url, ["slack_list_messages", "slack_search_messages", "slack_create_message"])
-    args = ("--seed", "11", "--phases", "examples,coverage,fuzzing")
+    args = ("--seed", "11", "--phases", "examples,coverage,fuzzing", "--workers", "1")
     first, second = (run(tmp_path / name, *args, config_text=text) for name in ("a", "b"))
     # `inputs` digests every request an operation was sent (method, URL, body), in order.
     sent = [{r["check_id"]: (r["traffic"]["requests"], r["labels"]["inputs"]) for r in done.contract()}
             for done in (first, second)]
     assert sent[0] == sent[1] and sum(n for n, _ in sent[0].values()) > 50
     assert first.summary["contracts"]["seed"] == 11
-    other = run(tmp_path / "c", "--seed", "12", "--phases", "examples,coverage,fuzzing", config_text=text)
+    other = run(tmp_path / "c", "--seed", "12", "--phases", "examples,coverage,fuzzing", "--workers", "1",
+                config_text=text)
     digests = {r["check_id"]: r["labels"]["inputs"] for r in other.contract()}
     assert digests != {k: d for k, (_, d) in sent[0].items()}
 
 
 def test_budget_reaches_every_operation_before_a_second_round(platform, tmp_path: Path) -> None:
     text = config(platform.base_url, ["slack_*", "jira_*", "github_*", "stripe_*", "get_*health*"])
-    done = run(tmp_path, "--budget", "12s", "--seed", "2", "--max-examples", "50", config_text=text)
+    done = run(tmp_path, "--budget", "12s", "--seed", "2", "--max-examples", "50", "--workers", "1",
+               config_text=text)
     assert done.code in (0, 1), done.err[-2000:]
     contracts = done.summary["contracts"]
     selected = contracts["operations"]["selected"]
