@@ -19,7 +19,9 @@ from sloguard.severity import Severity
 
 if TYPE_CHECKING:
     from sloguard.contracts.run import ContractOptions
+    from sloguard.results import CheckResult
     from sloguard.summary import RunSummary
+    from sloguard.target import Target
 
 from .runs import check_alerting, deliver
 
@@ -123,9 +125,10 @@ def run_contract_suite(
     started = min(after.document.get("started_at", run.started_at.isoformat()), run.started_at.isoformat()) \
         if after is not None else run.started_at.isoformat()
     duration = run.duration_s + (float(after.document.get("duration_s", 0.0)) if after is not None else 0.0)
+    coverage = run.coverage if after is None else _combined_coverage(platform, [*earlier, *run.results], after)
     summary = summarize(platform, [*earlier, *run.results], suite="all" if after is not None else "contracts",
                         started_at=datetime.fromisoformat(str(started)), duration_s=duration,
-                        coverage=None if after is not None else run.coverage, fail_on=severity, extra=run.extra)
+                        coverage=coverage, fail_on=severity, extra=run.extra)
     for line in human_summary(summary.document):
         typer.echo(line.plain, err=err)
     contracts = run.extra.get("contracts", {})
@@ -133,6 +136,20 @@ def run_contract_suite(
                f"{contracts.get('seed')}) · reports in {platform.config.reports.dir}/", err=err)
     deliver(platform.config, summary, suite="all" if after is not None else "contracts", dry_run=dry_run, err=err)
     return summary.exit_code, dict(summary.document)
+
+
+def _combined_coverage(platform: Target, results: list[CheckResult], synthetic: RunSummary) -> dict[str, object]:
+    """Operations of the catalog that either suite checked; the synthetic run's reasons for the rest."""
+    from sloguard.results import Status
+
+    catalog = platform.catalog
+    if catalog is None:
+        return dict(synthetic.document.get("coverage") or {})
+    known = {e.operation_id for e in catalog.all_entries}
+    checked = {r.operation for r in results if r.operation in known
+               and r.status not in (Status.SKIPPED, Status.INCONCLUSIVE)}
+    reasons = dict((synthetic.document.get("coverage") or {}).get("reasons") or {})
+    return {"checked": len(checked), "total": len(known), "reasons": reasons if len(checked) < len(known) else {}}
 
 
 def check(
@@ -154,7 +171,7 @@ def check(
         "--max-examples", min=1, help="Contracts: generated cases per operation and phase (contracts.max_examples).")
     ] = None,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, max=16, help="Contracts: concurrent engine workers (contracts.workers, 2).")] = None,
+        "--workers", min=1, max=16, help="Contracts: concurrent engine workers (contracts.workers, 1).")] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", min=0, help="Contracts: fixed seed; the same seed replays the same cases.")] = None,
     phases: Annotated[str | None, typer.Option(
