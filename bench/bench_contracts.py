@@ -176,8 +176,8 @@ def write_docs(figures: str) -> None:
     section = (f"{SECTION}\n\nReproduce: `.venv/bin/python bench/bench_contracts.py --write-docs` (about 15 "
                "minutes; `--quick` runs three integrations in about a minute).\n\n"
                f"```\n{figures}\n```\n\n"
-               "The default is 1 worker: 2 are faster but crashed inside Hypothesis on Python 3.11 (docs/contracts.md). "
-               "`--quick --layers` also "
+               "The default is 1 worker: 2 are faster but crashed inside Hypothesis on Python 3.11 "
+               "(docs/contracts.md). `--quick --layers` also "
                "times Schemathesis' pytest integration with the same settings; docs/contracts.md says why the "
                "in-process engine was chosen.\n")
     if SECTION in text:
