@@ -8,13 +8,13 @@ STAMP  := $(VENV)/.sloguard-installed
 
 setup: $(STAMP)
 
+# httpbin is the third-party API the contract tests run against. Its greenlet<3 pin (Python < 3.12)
+# conflicts with Locust's gevent, and httpbin.core never imports greenlet: it is installed without
+# deps (its real dependencies, flask, flasgger, brotlicffi and decorator, are in the test extra).
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
-	# httpbin: the third-party API the contract tests run against. Its greenlet<3 pin (Python < 3.12)
-	# conflicts with Locust's gevent, and httpbin.core never imports greenlet: install it without deps
-	# (its real dependencies, flask, flasgger, brotlicffi and decorator, are in the test extra).
 	$(BIN)/python -m pip install -q --no-deps 'httpbin==0.10.4'
 	@touch $(STAMP)
 
