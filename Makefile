@@ -10,10 +10,14 @@ NODE_STAMP := node_modules/.package-lock.json
 
 setup: $(STAMP) $(NODE_STAMP)
 
+# httpbin is the third-party API the contract tests run against. Its greenlet<3 pin (Python < 3.12)
+# conflicts with Locust's gevent, and httpbin.core never imports greenlet: it is installed without
+# deps (its real dependencies, flask, flasgger, brotlicffi and decorator, are in the test extra).
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps 'httpbin==0.10.4'
 	@touch $(STAMP)
 
 # Allure Report 3 (HTML reports, no Java), pinned in package.json + package-lock.json.

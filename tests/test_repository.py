@@ -27,3 +27,11 @@ def test_the_editable_suite_is_the_shipped_one() -> None:
     editable = {p.name: p.read_text() for p in (REPO / "synthetics").iterdir() if p.is_file()}
     shipped = {p.name: p.read_text() for p in (REPO / "sloguard" / "synthetics" / "suite").iterdir() if p.is_file()}
     assert editable == shipped
+
+
+def test_the_editable_contract_suite_is_the_shipped_one() -> None:
+    """contracts/ (a team's copy) and sloguard/contracts/suite/ (in the wheel) hold the same settings."""
+    editable = {p.name: p.read_text() for p in (REPO / "contracts").iterdir() if p.is_file()}
+    shipped = {p.name: p.read_text() for p in (REPO / "sloguard" / "contracts" / "suite").iterdir()
+               if p.is_file() and p.suffix == ".toml"}
+    assert editable == shipped and "schemathesis.toml" in shipped

@@ -1,4 +1,4 @@
-"""`sloguard check ...` and `sloguard catalog`: the synthetic suite from the command line."""
+"""`sloguard check ...` and `sloguard catalog`: the synthetic and contract suites from the command line."""
 
 from __future__ import annotations
 
@@ -6,14 +6,23 @@ import contextlib
 import json
 import os
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from sloguard.contracts.budget import parse_budget
 from sloguard.errors import UsageError
 from sloguard.reports.allure_writer import clean as clean_allure
 from sloguard.severity import Severity
+
+if TYPE_CHECKING:
+    from sloguard.contracts.run import ContractOptions
+    from sloguard.results import CheckResult
+    from sloguard.summary import RunSummary
+    from sloguard.target import Target
 
 from .runs import check_alerting, deliver
 
@@ -45,9 +54,12 @@ def find_suite(name: str, given: Path | None) -> Path:
 def run_synthetics(
     config: Path | None, target: str | None, read_only: bool, *, suite: Path | None = None,
     keyword: str | None = None, quiet: bool = True, extra: list[str] | None = None, fail_on: str | None = None,
-    dry_run: bool = False, err: bool = False,
+    dry_run: bool = False, err: bool = False, alerts: bool = True, runs: list[RunSummary] | None = None,
 ) -> tuple[int, dict[str, object] | None]:
-    """Plan (exit 2 on bad input), then run the suite under pytest; returns (exit code, summary)."""
+    """Plan (exit 2 on bad input), then run the suite under pytest; returns (exit code, summary).
+
+    ``alerts=False`` leaves delivery to the caller (`check all` delivers once for both suites);
+    ``runs`` receives the run's `RunSummary`."""
     import pytest
 
     from sloguard.synthetics import plugin
@@ -88,8 +100,60 @@ def run_synthetics(
         raise UsageError(f"no check matched{f' -k {keyword!r}' if keyword else ''}; see `sloguard catalog`")
     if code not in (0, 1):
         raise UsageError(f"pytest stopped with exit code {code} (interrupted or a usage error above)")
-    deliver(session.config, session.last_run, suite="synthetics", dry_run=dry_run, err=err)
+    if runs is not None and session.last_run is not None:
+        runs.append(session.last_run)
+    if alerts:
+        deliver(session.config, session.last_run, suite="synthetics", dry_run=dry_run, err=err)
     return code, summary
+
+
+def run_contract_suite(
+    config: Path | None, target: str | None, read_only: bool, *, options: ContractOptions | None = None,
+    fail_on: str | None = None, dry_run: bool = False, err: bool = False, after: RunSummary | None = None,
+) -> tuple[int, dict[str, object]]:
+    """The contract suite; with ``after`` (the synthetic run of `check all`), one summary for both."""
+    from sloguard.contracts import run_contracts
+    from sloguard.contracts.report import summarize, write_outputs
+
+    if options is not None and options.started is None:
+        options.started = time.monotonic()
+    from sloguard.summary import human_summary
+    from sloguard.target import Target, open_config
+
+    severity = _severity(fail_on)
+    platform = Target.open(open_config(config, target=target), read_only=read_only)
+    check_alerting(platform.config)
+    run = run_contracts(platform, options)
+    write_outputs(platform, run.results, clean_allure=after is None)
+    earlier = after.records.snapshot() if after is not None else []
+    started = min(after.document.get("started_at", run.started_at.isoformat()), run.started_at.isoformat()) \
+        if after is not None else run.started_at.isoformat()
+    duration = run.duration_s + (float(after.document.get("duration_s", 0.0)) if after is not None else 0.0)
+    coverage = run.coverage if after is None else _combined_coverage(platform, [*earlier, *run.results], after)
+    summary = summarize(platform, [*earlier, *run.results], suite="all" if after is not None else "contracts",
+                        started_at=datetime.fromisoformat(str(started)), duration_s=duration,
+                        coverage=coverage, fail_on=severity, extra=run.extra)
+    for line in human_summary(summary.document):
+        typer.echo(line.plain, err=err)
+    contracts = run.extra.get("contracts", {})
+    typer.echo(f"contracts: seed {contracts.get('seed')} (replay: sloguard check contracts --seed "
+               f"{contracts.get('seed')}) · reports in {platform.config.reports.dir}/", err=err)
+    deliver(platform.config, summary, suite="all" if after is not None else "contracts", dry_run=dry_run, err=err)
+    return summary.exit_code, dict(summary.document)
+
+
+def _combined_coverage(platform: Target, results: list[CheckResult], synthetic: RunSummary) -> dict[str, object]:
+    """Operations of the catalog that either suite checked; the synthetic run's reasons for the rest."""
+    from sloguard.results import Status
+
+    catalog = platform.catalog
+    if catalog is None:
+        return dict(synthetic.document.get("coverage") or {})
+    known = {e.operation_id for e in catalog.all_entries}
+    checked = {r.operation for r in results if r.operation in known
+               and r.status not in (Status.SKIPPED, Status.INCONCLUSIVE)}
+    reasons = dict((synthetic.document.get("coverage") or {}).get("reasons") or {})
+    return {"checked": len(checked), "total": len(known), "reasons": reasons if len(checked) < len(known) else {}}
 
 
 def check(
@@ -97,31 +161,69 @@ def check(
     config: ConfigOpt = None,
     target: TargetOpt = None,
     read_only: ReadOnlyOpt = False,
-    keyword: Annotated[str | None, typer.Option("-k", help="Only checks matching this pytest -k expression.")] = None,
+    keyword: Annotated[str | None, typer.Option(
+        "-k", help="Synthetics: a pytest -k expression; contracts: operations whose 'METHOD /path' or "
+                   "operationId contains this.")] = None,
     suite_dir: Annotated[Path | None, typer.Option("--suite", help="The suite folder to run.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json instead of the human summary.")] = False,
     fail_on: FailOnOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the alerts that would be sent; send none.")] = False,
+    budget: Annotated[str | None, typer.Option(
+        "--budget", help="Contracts: wall-clock budget such as 2m or 90s; every operation is reached once "
+                         "before any gets a second round.")] = None,
+    max_examples: Annotated[int | None, typer.Option(
+        "--max-examples", min=1, help="Contracts: generated cases per operation and phase (contracts.max_examples).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, max=16, help="Contracts: concurrent engine workers (contracts.workers, 1).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Contracts: fixed seed; the same seed replays the same cases.")] = None,
+    phases: Annotated[str | None, typer.Option(
+        "--phases", help="Contracts: comma-separated phases (examples,coverage,fuzzing,stateful).")] = None,
 ) -> None:
     """Run checks against the target.
 
     Exit 0: every SLO met and no failure at or above --fail-on (checks.fail_on, P1 by default: P0/P1
     fail a release, P2/P3 are reported); 1: a check or an SLO failed; 2: bad input (usage, config, spec).
     """
+    started = time.monotonic()
     if suite not in SUITES:
         raise UsageError(f"unknown suite {suite!r}; use one of {', '.join(SUITES)}")
-    if suite == "contracts":
-        raise UsageError("the contract suite is not built yet; run `sloguard check synthetics`")
     _severity(fail_on)
-    if as_json:  # the human output goes to stderr, so stdout is only the machine summary
-        with contextlib.redirect_stdout(sys.stderr):
+    from sloguard.contracts.run import ContractOptions
+
+    options = ContractOptions(max_examples=max_examples, workers=workers, seed=seed, budget_s=parse_budget(budget),
+                              phases=_phases(phases), keyword=keyword if suite == "contracts" else None,
+                              suite_dir=suite_dir if suite == "contracts" else None,
+                              started=started if suite == "contracts" else None)
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        if suite == "synthetics":
             code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword,
-                                           fail_on=fail_on, dry_run=dry_run, err=True)
+                                           fail_on=fail_on, dry_run=dry_run, err=as_json)
+        elif suite == "contracts":
+            code, summary = run_contract_suite(config, target, read_only, options=options, fail_on=fail_on,
+                                               dry_run=dry_run, err=as_json)
+        else:
+            runs: list[RunSummary] = []
+            run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword, fail_on=fail_on,
+                           dry_run=dry_run, err=as_json, alerts=False, runs=runs)
+            code, summary = run_contract_suite(config, target, read_only, options=options, fail_on=fail_on,
+                                               dry_run=dry_run, err=as_json, after=runs[0] if runs else None)
+    if as_json:  # the human output went to stderr, so stdout is only the machine summary
         typer.echo(json.dumps(summary or {}, indent=2))
-    else:
-        code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword, fail_on=fail_on,
-                                       dry_run=dry_run)
     raise typer.Exit(code)
+
+
+def _phases(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    from sloguard.config.contracts import PHASES
+
+    names = [p.strip() for p in value.split(",") if p.strip()]
+    unknown = [p for p in names if p not in PHASES]
+    if unknown or not names:
+        raise UsageError(f"--phases: unknown phase {(unknown or [value])[0]!r}; use any of {', '.join(PHASES)}")
+    return names
 
 
 def _severity(value: str | None) -> Severity | None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import socket
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .check import run_synthetics
+from .check import run_contract_suite, run_synthetics
+
+if TYPE_CHECKING:
+    from sloguard.summary import RunSummary
 from .launch import free_port, start_reference
 
 
@@ -25,8 +28,15 @@ def _port(preferred: int) -> int:
 def demo(
     port: Annotated[int, typer.Option(help="Port for the reference platform (a free one if taken).")] = 8400,
     fault: Annotated[list[str] | None, typer.Option("--fault", help="Start the platform with this fault.")] = None,
+    contract_budget: Annotated[str, typer.Option(
+        "--contract-budget", help="Wall-clock budget of the contract run (it follows the synthetic suite).")] = "40s",
 ) -> None:
-    """Start the reference ATOM platform on loopback, run the synthetic suite, build the report, print the verdict."""
+    """Start the reference ATOM platform on loopback, run the synthetic suite and a budgeted contract run into
+    one report, print verdict and coverage."""
+    from sloguard.contracts.budget import parse_budget
+    from sloguard.contracts.run import ContractOptions
+
+    budget_s = parse_budget(contract_budget)
     port = _port(port)
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="sloguard-demo-") as tmp:
@@ -34,7 +44,11 @@ def demo(
         platform = start_reference(Path(tmp), fault or [], port=port)
         try:
             typer.echo("running the synthetic suite (reports in reports/) ...")
-            code, summary = run_synthetics(None, platform.base_url, False)
+            runs: list[RunSummary] = []
+            run_synthetics(None, platform.base_url, False, alerts=False, runs=runs)
+            typer.echo(f"running a contract run within {contract_budget} (Schemathesis; same reports) ...")
+            code, summary = run_contract_suite(None, platform.base_url, False, after=runs[0] if runs else None,
+                                               options=ContractOptions(budget_s=budget_s, max_examples=5))
         finally:
             platform.stop()
     typer.echo(_build_report())

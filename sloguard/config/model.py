@@ -20,6 +20,7 @@ from sloguard.severity import Severity
 
 from .alerts import AlertsConfig
 from .base import ConfigError, ConfigModel, Secret
+from .contracts import ContractsConfig
 from .load import LoadConfig
 from .values import (
     REFERENCE_BASE_URL,
@@ -362,6 +363,7 @@ class Config(ConfigModel):
     schedules: SchedulesConfig = Field(default_factory=SchedulesConfig)
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     load: LoadConfig = Field(default_factory=LoadConfig)
+    contracts: ContractsConfig = Field(default_factory=ContractsConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
 
     _source: Path | None = PrivateAttr(default=None)
@@ -373,6 +375,7 @@ class Config(ConfigModel):
             before = {name: getattr(self.auth, name) for name in type(self.auth).model_fields}
             self.auth.fill_reference_defaults()
             self._reference_filled = tuple(n for n, v in before.items() if getattr(self.auth, n) is not v)
+            self.contracts.fill_reference_defaults()
         for i, route in enumerate(self.alerts.routes):
             for j, name in enumerate(route.to):
                 if name not in self.alerts.channels:

@@ -167,7 +167,7 @@ async def test_a_harness_error_keeps_the_exchanges_made_before_it(server: tuple[
     from sloguard.synthetics.runner import _guarded
 
     _, url = server
-    probe, ctx = await probe_for(url)
+    _, ctx = await probe_for(url)
 
     async def broken_check(ctx: RunContext) -> None:
         await ctx.probe(SPEC).call("GET", "/api/slack/messages", expect={200}, auth=None)
