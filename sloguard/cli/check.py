@@ -124,6 +124,10 @@ def run_contract_suite(
     platform = Target.open(open_config(config, target=target), read_only=read_only)
     check_alerting(platform.config)
     run = run_contracts(platform, options)
+    if platform.config.checks.drift:
+        from sloguard.contracts.drift import live_drift
+
+        run.results.extend(live_drift(platform, "contracts"))
     write_outputs(platform, run.results, clean_allure=after is None)
     earlier = after.records.snapshot() if after is not None else []
     started = min(after.document.get("started_at", run.started_at.isoformat()), run.started_at.isoformat()) \

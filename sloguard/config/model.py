@@ -302,6 +302,9 @@ class ChecksConfig(ConfigModel):
     retry_after_max_s: float = Field(default=5.0, ge=0, le=300)  # the longest Retry-After a check waits out
     # The failed-login throttling probe: None = on for reference and sandbox targets, off on production.
     login_throttling: bool | None = None
+    # Compare the served description with the last one seen (reports/contracts/): drift and a new
+    # platform version are reported even when nobody told the suite about a release.
+    drift: bool = True
     sync_timeout_s: float = Field(default=10.0, gt=0)
     rate_limit_warn: float = Field(default=0.8, gt=0, le=1)
     tls_expiry_warn_days: int = Field(default=30, ge=0)

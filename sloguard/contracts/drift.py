@@ -8,18 +8,29 @@ classified it); a compatible one is a warning: reported and alerted for review, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from sloguard.catalog import build_catalog
 from sloguard.results import CheckResult, Finding, Status
 from sloguard.severity import Rule, Severity
 
 from .diff import Change
+from .snapshot import check_drift
+
+if TYPE_CHECKING:
+    from sloguard.target import Target
 
 SUITE = "contracts"
+VERSION_RULES = frozenset({"api-version-changed"})
 
 
 def finding_of(change: Change) -> Finding:
-    """The finding of one change: breaking ones fail, compatible ones warn."""
+    """The finding of one change: breaking ones fail, compatible ones warn; a new ``info.version``
+    is the plan's "new platform version seen" (P2, for review)."""
+    if change.rule_id in VERSION_RULES:
+        return Finding(Rule.NEW_VERSION, change.message, warning=True)
     if change.breaking:
         rule = Rule.CONTRACT_BREAKING if change.severity.at_least(Severity.P1) else Rule.CONTRACT_DRIFT
     else:
@@ -63,3 +74,21 @@ def drift_results(
             labels={"group": "drift", "story": "contract drift", "check": "contracts diff"},
         ))
     return results
+
+
+def live_drift(target: Target, suite: str) -> list[CheckResult]:
+    """The served description against the last one seen for this target (kept under the reports
+    folder): what changed since, as results of ``suite``; nothing on the first run."""
+    catalog = target.catalog
+    if catalog is None:
+        return []
+    drift = check_drift(catalog.spec, target.base_url, target.config.reports.dir)
+    if not drift.changes:
+        return []
+    integration_of: dict[str, str] = {}
+    for seen in (build_catalog(drift.previous) if drift.previous is not None else None, catalog):
+        if seen is not None:  # the operations a release removed have their integration in the old one
+            integration_of.update({f"{e.method} {seen.base_path}{e.path}": e.integration for e in seen.all_entries})
+    results = drift_results(drift.changes, old="the description seen last", new="the one served now",
+                            integration_of=integration_of)
+    return [replace(r, suite=suite) for r in results]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sloguard import summary as summary_mod
-from sloguard.reports import write_allure_metadata
+from sloguard.reports import check_baseline, write_allure_metadata
 from sloguard.reports.allure_writer import clean, write_allure_results
 from sloguard.reports.junit import write_junit
 from sloguard.results import CheckResult
@@ -48,6 +48,7 @@ def summarize(target: Target, results: Sequence[CheckResult], *, suite: str, sta
         list(results), suite=suite, target=config.target.base_url, started_at=started_at, duration_s=duration_s,
         slo=config.slos.default, target_for=config.slo_for, coverage=coverage,
         fail_on=fail_on or config.checks.fail_on, extra=extra,
+        baseline=lambda draft: check_baseline(draft, config.reports.history_path),
     )
     summary_mod.write_run(run, config.reports.dir)
     return run

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ class Drift:
     snapshot: Path
     previous_seen: bool  # False on the first run (nothing to compare with)
     note: str = ""  # why a previous snapshot was not used (unreadable), if it was not
+    previous: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # what was seen last
 
     @property
     def breaking(self) -> list[Change]:
@@ -151,4 +152,4 @@ def check_drift(spec: Mapping[str, Any], target: str, reports_dir: str | Path) -
         previous, note = None, f"{exc} (replaced by the description just served)"
     changes = tuple(diff(previous, spec)) if previous is not None else ()
     save_snapshot(path, spec, target)
-    return Drift(changes, path, previous is not None, note)
+    return Drift(changes, path, previous is not None, note, previous)

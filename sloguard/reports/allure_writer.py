@@ -23,7 +23,7 @@ import orjson
 
 from sloguard import redact
 from sloguard.results import CheckResult, Exchange, Status
-from sloguard.severity import Severity
+from sloguard.severity import Rule, Severity
 
 ALLURE_SEVERITY = {Severity.P0: "blocker", Severity.P1: "critical", Severity.P2: "normal", Severity.P3: "minor"}
 ALLURE_STATUS = {
@@ -83,9 +83,29 @@ def _millis(result: CheckResult) -> tuple[int, int]:
     return start, start + int(result.duration_ms or 0)
 
 
+# What a failure of a check of this kind would mean, for results that do not say (labels["rule"]).
+_DEFAULT_RULE = {"contract": Rule.CONTRACT_DRIFT, "security": Rule.SECURITY_BREACH, "oauth": Rule.AUTH_FAILURE}
+
+
+def _rule_of(result: CheckResult) -> Rule | None:
+    """The rule a result is filed under: its worst failure's, else the one its check stands for, so a
+    passing security probe is still a blocker-severity test in the report."""
+    worst = result.worst
+    if worst is not None:
+        return worst.rule
+    named = result.labels.get("rule")
+    if named:
+        try:
+            return Rule.parse(named)
+        except ValueError:
+            return None
+    return _DEFAULT_RULE.get(result.kind)
+
+
 def _labels(result: CheckResult) -> list[dict[str, str]]:
     worst = result.worst
-    severity = worst.severity if worst is not None else None
+    rule = _rule_of(result)
+    severity = worst.severity if worst is not None else rule.severity if rule is not None else None
     labels = {
         "epic": result.integration or result.suite or "sloguard",
         "feature": result.labels.get("group") or result.kind,
@@ -94,9 +114,9 @@ def _labels(result: CheckResult) -> list[dict[str, str]]:
         "framework": "sloguard",
     }
     out = [{"name": k, "value": v} for k, v in labels.items()]
-    if severity is not None:
+    if severity is not None and rule is not None:
         out += [{"name": "severity", "value": ALLURE_SEVERITY[severity]}, {"name": "tag", "value": severity.value},
-                {"name": "rule", "value": worst.rule.name if worst else ""}]
+                {"name": "rule", "value": rule.name}]
     if result.operation:
         out.append({"name": "operation", "value": result.operation})
     for key in ("step", "check"):

@@ -77,7 +77,7 @@ def to_result(spec: CheckSpec, probe: Probe, suite: str = "synthetics") -> Check
         attempts=1 + probe.retries,
         started_at=datetime.fromtimestamp(probe.started, UTC),
         duration_ms=max(0.0, (finished - probe.started) * 1000),
-        labels={"group": spec.group, "story": spec.story},
+        labels={"group": spec.group, "story": spec.story, "rule": spec.rule.name},
     )
 
 
@@ -107,6 +107,10 @@ def write_summary(session: SyntheticSession, outcome: RunOutcome,
 
     specs = outcome.plan.by_id()
     results = [to_result(specs[i], p) for i, p in outcome.probes.items() if i in specs] + list(extra or ())
+    if session.config.checks.drift and outcome.reachable:
+        from sloguard.contracts.drift import live_drift  # here: the diff engine is not start-up's cost
+
+        results += live_drift(session.target, "synthetics")
     coverage = None
     if session.catalog is not None:
         checked = [op for op, spec_id in outcome.plan.covered.items()

@@ -28,7 +28,7 @@ class RecordingAPI:
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
-        body = json.dumps(spec).encode()
+        self.serve(spec)
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,7 +36,7 @@ class RecordingAPI:
                 length = int(self.headers.get("Content-Length") or 0)
                 api.seen.append((self.command, self.path, dict(self.headers.items()), self.rfile.read(length)))
                 found = self.path == "/api/v1/openapi.json"
-                payload = body if found else b'{"detail": "Not Found"}'
+                payload = api.body if found else b'{"detail": "Not Found"}'
                 self.send_response(200 if found else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -51,6 +51,10 @@ class RecordingAPI:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def serve(self, spec: dict[str, Any]) -> None:
+        """From now on, serve this description (a new release of the API)."""
+        self.body = json.dumps(spec).encode()
 
     def stop(self) -> None:
         self.server.shutdown()
