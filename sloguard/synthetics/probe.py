@@ -149,7 +149,7 @@ class Probe:
         if auth is None:
             return {}
         if auth == "default":
-            return {"Authorization": await self.ctx.default_authorization()}
+            return await self.ctx.auth_headers()
         return {"Authorization": auth}
 
     async def call(
