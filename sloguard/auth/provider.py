@@ -228,7 +228,8 @@ class TokenProvider:
     async def client_credentials(self, *, scope: str | None = None, client: OAuthClient | None = None) -> Token:
         creds = client or self.client("client_credentials")
         data = {"grant_type": "client_credentials"}
-        scope = self.settings.scope if scope is None else scope
+        if scope is None and client is None:
+            scope = self.settings.scope  # the configured scope is the main client's; another client asks for its own
         if scope:
             data["scope"] = scope
         return await self._token_call(self._audience(data), creds, "client_credentials")
@@ -241,7 +242,8 @@ class TokenProvider:
             raise AuthConfigError("auth.user (username and password) is not set; the password grant needs a test user")
         creds = client or self.client("password")
         data = {"grant_type": "password", "username": username, "password": password}
-        scope = self.settings.scope if scope is None else scope
+        if scope is None and client is None:
+            scope = self.settings.scope
         if scope:
             data["scope"] = scope
         return await self._token_call(self._audience(data), creds, "password", secrets=(password,))

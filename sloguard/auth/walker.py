@@ -190,6 +190,7 @@ async def walk(
     its own cookie jar (one walk, one browser session). LoginWalkError when a page cannot be passed."""
     url, method, body = authorize_url, "GET", None
     submitted: set[tuple[str, str]] = set()
+    provider_host = urlsplit(authorize_url).netloc
     for step in range(max_steps):
         headers = {"Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8"}
         if body is not None:
@@ -203,6 +204,13 @@ async def walk(
             target = urljoin(str(response.url), response.headers.get("location", ""))
             if any(_is_redirect_to(target, uri) for uri in (redirect_uri, *also_stop)):
                 return WalkEnd(target, step + 1)
+            parts = urlsplit(target)
+            if parts.netloc != provider_host:  # never follow the provider off its own host
+                raise LoginWalkError(
+                    f"login walk: {str(response.url).split('?', 1)[0]} redirected to "
+                    f"{parts.scheme}://{parts.netloc}{parts.path}, not the redirect URI {redirect_uri} "
+                    "(a provider whose login spans hosts needs auth.pkce.login)",
+                    url=str(response.url).split("?", 1)[0], status=response.status_code, error="unexpected_redirect")
             url, method, body = target, "GET", None
             continue
         page = str(response.url).split("?", 1)[0]

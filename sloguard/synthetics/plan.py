@@ -88,8 +88,12 @@ def build_plan(config: Config, catalog: Catalog | None, *, read_only: bool, http
     login_ops = _login_operations(config, catalog)
 
     for entry in catalog:
-        if entry.operation_id in login_ops:  # the suite's own login: checked by "auth · login"
-            plan.covered.setdefault(entry.operation_id, LOGIN_ID)
+        if entry.operation_id in login_ops:  # a login: never swept with made-up credentials
+            covered_by = login_ops[entry.operation_id]
+            if covered_by == LOGIN_ID:
+                plan.covered.setdefault(entry.operation_id, LOGIN_ID)
+            else:
+                plan.reasons.setdefault(entry.operation_id, covered_by)
             continue
         override = config.catalog.override_for(entry.operation_id, entry.method, entry.path)
         if override is not None and override.skip:
@@ -146,19 +150,29 @@ def build_plan(config: Config, catalog: Catalog | None, *, read_only: bool, http
     return plan
 
 
-def _login_operations(config: Config, catalog: Catalog) -> set[str]:
-    """The operations the suite's own login calls (a JSON login the description documents)."""
+def _login_operations(config: Config, catalog: Catalog) -> dict[str, str]:
+    """Login operations of the description (the suite's own JSON login, and the operations at the
+    security schemes' token URLs) -> the check that covers them, or why they are not swept."""
     from sloguard.auth import JSONLogin, resolve_login
+    from sloguard.auth.resolve import security_schemes
 
     login = resolve_login(config, catalog)
-    if not isinstance(login, JSONLogin):
-        return set()
-    found: set[str] = set()
-    for url in (login.url, login.refresh_url):
-        path = urlsplit(url).path.rstrip("/") if url else None
+    urls: dict[str, str] = {}
+    for scheme in security_schemes(catalog):
+        flows = scheme.raw.get("flows")
+        for flow in flows.values() if isinstance(flows, dict) else ():
+            for key in ("tokenUrl", "refreshUrl"):
+                if isinstance(flow, dict) and isinstance(flow.get(key), str):
+                    urls[flow[key]] = (f"a login operation (the {scheme.name} scheme's {key}): not swept with "
+                                       f"made-up credentials; the suite logs in with {login.describe()}")
+    if isinstance(login, JSONLogin):
+        urls.update({url: LOGIN_ID for url in (login.url, login.refresh_url) if url})
+    found: dict[str, str] = {}
+    for url, covered_by in urls.items():
+        path = urlsplit(url).path.rstrip("/")
         for entry in catalog.all_entries:
             if path and entry.method == "POST" and path.endswith(entry.path.rstrip("/")):
-                found.add(entry.operation_id)
+                found[entry.operation_id] = covered_by
     return found
 
 
