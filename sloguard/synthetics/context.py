@@ -20,6 +20,9 @@ from sloguard.target import Target, request_overrides
 from .probe import Probe, TokenUnavailable, current_probe
 from .validate import SchemaValidator
 
+# Why a check that needs the suite's credentials is skipped (not "token: …", which the redactor masks).
+NO_TOKEN = "no access token — "
+
 
 @dataclass(repr=False)
 class RunContext:
@@ -92,18 +95,18 @@ class RunContext:
             return await self.session.headers()
         except AuthError as exc:
             reason = exc.reason if isinstance(exc, LoginFailed) else str(exc)
-            self.token_error = f"no access token: {redact.redact_text(reason)}"
+            self.token_error = f"{NO_TOKEN}{redact.redact_text(reason)}"
             raise TokenUnavailable(self.token_error) from None
 
     async def default_authorization(self) -> str:
         """The ``Authorization`` header of the suite's own login (see :meth:`auth_headers`)."""
         headers = await self.auth_headers()
         if "Authorization" not in headers:
-            raise TokenUnavailable(f"no access token: {self.login.describe()} sends no Authorization header")
+            raise TokenUnavailable(f"{NO_TOKEN}{self.login.describe()} sends no Authorization header")
         return headers["Authorization"]
 
     async def login_failure(self) -> str | None:
-        """None when the suite's own login works (or needs nothing); else ``no access token: <cause>``."""
+        """None when the suite's own login works (or needs nothing); else ``no access token — <cause>``."""
         if not self.login.needs_token:
             return None
         try:

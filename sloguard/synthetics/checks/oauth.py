@@ -2,7 +2,7 @@
 
 "auth · login" carries the verdict on the suite's own login: when the identity provider is down or
 the secret is wrong it is the one P0 AUTH_FAILURE, and every check that needs a token (these included)
-is skipped with "no access token: <cause>". The OAuth checks read the provider's metadata and skip,
+is skipped with "no access token — <cause>". The OAuth checks read the provider's metadata and skip,
 with the reason, what it does not offer (a grant, PKCE, introspection, JWT access tokens) — a missing
 feature is never a P0. A positive flow failing is an auth-system failure (P0); a negative case
 accepted (a reused code, a wrong verifier, a forged token) is a security breach (P0).
@@ -17,7 +17,7 @@ from typing import Any
 from sloguard.auth import AuthConfigError, AuthError, Discovery, DiscoveryError, JSONLogin, Token, TokenError, is_jwt
 from sloguard.severity import Rule
 
-from ..context import RunContext
+from ..context import NO_TOKEN, RunContext
 from ..probe import CheckSpec, Probe, current_probe
 from . import oauth_tokens as tokens
 from .oauth_support import (
@@ -45,7 +45,7 @@ async def login(ctx: RunContext, spec: CheckSpec) -> None:
     try:
         failure = await ctx.login_failure()
         if failure is not None:
-            probe.fail(f"the suite cannot log in ({ctx.login.describe()}): {failure.removeprefix('no access token: ')}",
+            probe.fail(f"the suite cannot log in ({ctx.login.describe()}): {failure.removeprefix(NO_TOKEN)}",
                        Rule.AUTH_FAILURE)
             return
         token = await ctx.session.token()

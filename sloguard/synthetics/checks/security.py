@@ -172,6 +172,10 @@ async def failed_login(ctx: RunContext, username: str) -> tuple[str, dict[str, A
 async def login_throttling(ctx: RunContext, spec: CheckSpec, attempts: int = 8) -> None:
     """Repeated failed logins must be throttled (429), for a username that does not exist."""
     probe = ctx.probe(spec)
+    down = await ctx.login_failure()
+    if down is not None:  # the login itself fails: "auth · login" carries that finding
+        probe.skip(down)
+        return
     username = f"sloguard-probe-{secrets.token_hex(4)}@invalid.test"
     found = await failed_login(ctx, username)
     if isinstance(found, str):
@@ -181,11 +185,15 @@ async def login_throttling(ctx: RunContext, spec: CheckSpec, attempts: int = 8) 
     for _ in range(attempts):
         response = await probe.call("POST", url, expect={400, 401, 422, 429}, auth=None, retry=False,
                                     measure=False, **request)
-        if response is not None and response.status_code == 429:
+        if response is None or response.status_code >= 500:
+            probe.inconclusive(f"the login answered {response.status_code if response else 'nothing'}, so "
+                               "throttling was not judged")
+            return
+        if response.status_code == 429:
             if not response.headers.get("retry-after"):
                 probe.note("429 without Retry-After")
             return
-        if response is not None and response.status_code == 200:
+        if response.status_code == 200:
             probe.fail("a login with a random password succeeded", Rule.SECURITY_BREACH)
             return
     probe.fail(f"{attempts} failed logins for one username were never throttled (no 429)", Rule.SECURITY_BREACH)
