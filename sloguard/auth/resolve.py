@@ -252,7 +252,7 @@ def resolve_login(config: Config, catalog: Catalog | None) -> LoginStyle:
         return _at(config, catalog, url, "auth.token_url", server, style, oauth)
     if auth.discovery_url:
         return OAuth2Login(source="auth.discovery_url", discovery_url=_absolute(auth.discovery_url, server),
-                           issuer=auth.issuer, **oauth)
+                           **{**oauth, "issuer": auth.issuer and config.issuer})
     for scheme in schemes:
         if scheme.type == "oauth2":
             found = scheme.token_url(FLOW_FOR_GRANT.get(grant))
@@ -263,7 +263,8 @@ def resolve_login(config: Config, catalog: Catalog | None) -> LoginStyle:
             source = f"the description's {scheme.name} scheme ({flow} flow)"
             if not _trusted(url, config):
                 return NoCredentials(f"{source} names a token URL on another host ({urlsplit(url).netloc}); "
-                                     "set auth.token_url to it if you trust it with the credentials")
+                                     "set auth.token_url to it if you trust it with the credentials (behind a "
+                                     "proxy, the server may need its public URL)", fatal=True)
             refresh = scheme.refresh_url()
             if refresh:
                 oauth["refresh_url"] = _absolute(refresh, server)
@@ -271,7 +272,7 @@ def resolve_login(config: Config, catalog: Catalog | None) -> LoginStyle:
         if scheme.type == "openIdConnect" and isinstance(scheme.raw.get("openIdConnectUrl"), str):
             url = _absolute(scheme.raw["openIdConnectUrl"], server)
             return OAuth2Login(source=f"the description's {scheme.name} scheme (openIdConnectUrl)",
-                               discovery_url=url, **{**oauth, "issuer": auth.issuer})
+                               discovery_url=url, **{**oauth, "issuer": auth.issuer and config.issuer})
     where = "auth.issuer" if auth.issuer else "the target (auth.issuer unset)"
     return OAuth2Login(source=f"discovery at {where}", **oauth)
 

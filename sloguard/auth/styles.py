@@ -372,6 +372,7 @@ class NoCredentials(LoginStyle):
     kind: ClassVar[str] = "missing"
     reason: str
     source: str = "no auth configured"
+    fatal: bool = False  # True: a finding (the login cannot work as described), not just nothing to use
 
     @property
     def identity(self) -> str:

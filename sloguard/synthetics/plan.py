@@ -164,7 +164,7 @@ def _login_operations(config: Config, catalog: Catalog) -> dict[str, str]:
             for key in ("tokenUrl", "refreshUrl"):
                 if isinstance(flow, dict) and isinstance(flow.get(key), str):
                     urls[flow[key]] = (f"a login operation (the {scheme.name} scheme's {key}): not swept with "
-                                       f"made-up credentials; the suite logs in with {login.describe()}")
+                                       "made-up credentials")
     if isinstance(login, JSONLogin):
         urls.update({url: LOGIN_ID for url in (login.url, login.refresh_url) if url})
     found: dict[str, str] = {}
@@ -185,7 +185,7 @@ def _plan_oauth(plan: Plan, config: Config, catalog: Catalog) -> None:
 
     login = resolve_login(config, catalog)
     if login.needs_token:
-        skip = login.reason if isinstance(login, NoCredentials) else None
+        skip = login.reason if isinstance(login, NoCredentials) and not login.fatal else None
         spec = plan.add(CheckSpec(LOGIN_ID, "oauth", "auth", "login", f"the suite logs in: {login.describe()}",
                                   Rule.AUTH_FAILURE, skip=skip))
         if skip is None:
