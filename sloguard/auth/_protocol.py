@@ -43,7 +43,7 @@ def _detail(value: Any) -> str:
         for item in value[:3]:
             if isinstance(item, dict) and "msg" in item:
                 loc = ".".join(str(p) for p in item.get("loc") or ())
-                parts.append(f"{loc}: {item['msg']}" if loc else str(item["msg"]))
+                parts.append(f"{item['msg']} ({loc})" if loc else str(item["msg"]))
             else:
                 parts.append(str(item))
         return "; ".join(parts)

@@ -161,7 +161,7 @@ def requests_sender(client: Any, *, name: str | None = None, timeout_s: float | 
 
     def send(call: HttpCall) -> HttpAnswer:
         kwargs: dict[str, Any] = {"headers": dict(call.headers), "data": call.body, "allow_redirects": False}
-        if name is not None:
+        if name is not None and _is_locust(client):
             kwargs["name"] = name
         if timeout_s is not None and not _is_fasthttp(client):
             kwargs["timeout"] = timeout_s
@@ -176,6 +176,10 @@ def requests_sender(client: Any, *, name: str | None = None, timeout_s: float | 
                        str(getattr(response, "reason", "") or ""))
 
     return send
+
+
+def _is_locust(client: Any) -> bool:
+    return type(client).__module__.startswith("locust")
 
 
 def _is_fasthttp(client: Any) -> bool:
