@@ -144,7 +144,7 @@ def test_impossible_logins_are_usage_errors() -> None:
     with pytest.raises(AuthConfigError) as info:
         resolve_login(config({"user": USER, "style": "json"}), None)
     assert isinstance(info.value, UsageError) and "auth.json.url" in str(info.value)
-    with pytest.raises(ValidationError, match="auth.style bearer needs auth.token"):
+    with pytest.raises(ValidationError, match=r"auth\.style bearer needs auth\.token"):
         config({"style": "bearer"})
 
 
