@@ -229,12 +229,20 @@ class AuthConfig(ConfigModel):
             return {"style": "none"}
         return data
 
-    @field_validator("issuer", "discovery_url", "token_url", "revocation_url", "introspection_url")
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("/"):
+            return value.rstrip("/")  # a path on the target
+        return None if value is None else http_url(value.strip()).rstrip("/")
+
+    @field_validator("discovery_url", "token_url", "revocation_url", "introspection_url")
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
+        # Endpoints are used exactly as given: many servers tell /o/token/ from /o/token.
         if value is not None and value.startswith("/"):
             return value  # a path on the target
-        return None if value is None else http_url(value.strip()).rstrip("/")
+        return None if value is None else http_url(value.strip())
 
     @model_validator(mode="after")
     def _style_needs(self) -> AuthConfig:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -119,10 +120,13 @@ async def missing_scope(ctx: RunContext, probe: Probe) -> None:
         raise Unsupported("no read-only client (auth.readonly_client) or no protected delete operation")
     secret = readonly.client_secret.get_secret_value() if readonly.client_secret else None
     client = ctx.tokens.client("client_credentials", readonly.client_id, secret)
-    token = await ctx.tokens.client_credentials(client=client, scope="")
+    # Ask for the suite's scopes without the ones the write needs (a provider may grant all by default).
+    needed = set(entry.auth.scopes) or {"write"}
+    scope = " ".join(s for s in (ctx.config.auth.scope or "").split() if s not in needed)
+    token = await ctx.tokens.client_credentials(client=client, scope=scope)
     url = entry.path
-    for name in [p.name for p in entry.parameters if p.location == "path"] or ["id"]:
-        url = url.replace("{" + name + "}", "sloguard-probe-" + secrets.token_hex(4))
+    for param in [p for p in entry.parameters if p.location == "path"]:
+        url = url.replace("{" + param.name + "}", _unlikely_id(param.schema))
     response = await probe.call(entry.method, url, expect={403}, auth=token.authorization, measure=False,
                                 retry=False)
     if response is None:
@@ -139,6 +143,16 @@ async def missing_scope(ctx: RunContext, probe: Probe) -> None:
     else:
         probe.fail(f"a token without the write scope got {status} on {entry.method} {entry.path}, expected 403",
                    Rule.OPERATION_FAILED)
+
+
+def _unlikely_id(schema: Any) -> str:
+    """A path value of the documented type that names no real record (the request must not get that far)."""
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    if kind in ("integer", "number"):
+        return str(900_000_000 + secrets.randbelow(99_999_999))
+    if isinstance(schema, dict) and schema.get("format") == "uuid":
+        return str(uuid.uuid4())
+    return "sloguard-probe-" + secrets.token_hex(4)
 
 
 async def wrong_redirect(ctx: RunContext, probe: Probe) -> None:
