@@ -623,3 +623,57 @@ async def test_verifier_refetches_jwks_after_key_rotation(
         assert verifier.jwks_fetches == 3
         await verifier.verify(old.access_token)  # the retired key is still served until its tokens expire
         await verifier.aclose()
+
+
+# ------------------------------------------------------------------- the login walker and the hook
+
+HOOK = '''
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+
+async def authorize(request):
+    """What a team writes for a provider the walker cannot walk: here, the reference platform's own
+    non-interactive shortcut (POST the authorization parameters with the user's credentials)."""
+    form = dict(parse_qsl(urlsplit(request.authorize_url).query))
+    form.update(username=request.username, password=request.password, consent="approve")
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(request.authorize_url.split("?")[0], data=form)
+    return answer.headers["location"]
+
+
+def nothing(request):
+    return ""
+'''
+
+
+async def test_the_code_flow_walks_the_reference_platforms_own_page(platform: RunningPlatform) -> None:
+    seen: list[tuple[str, str]] = []
+
+    async def hook(request: httpx.Request) -> None:
+        seen.append((request.method, request.url.path))
+
+    async with httpx.AsyncClient(event_hooks={"request": [hook]}) as http:
+        provider = TokenProvider(settings_for(platform.base_url), http)
+        token = await provider.authorization_code_flow()
+    assert token.client_id == "sloguard-spa" and token.refresh_token
+    # The walker GETs the interactive page and submits its form, as a browser would.
+    assert seen[-3:] == [("GET", "/api/auth/authorize"), ("POST", "/api/auth/authorize"), ("POST", "/api/auth/token")]
+    with pytest.raises(TokenError) as denied:
+        await TokenProvider(settings_for(platform.base_url, password="not-alices-password")).authorize_code()
+    assert denied.value.error == "access_denied" and "not-alices-password" not in str(denied.value)
+
+
+async def test_the_login_hook_for_providers_the_walker_cannot_walk(platform: RunningPlatform, tmp_path: Any) -> None:
+    (tmp_path / "teamlogin.py").write_text(HOOK)
+    settings = settings_for(platform.base_url, pkce_login="teamlogin:authorize", config_dir=tmp_path)
+    async with TokenProvider(settings) as provider:
+        token = await provider.authorization_code_flow()
+    assert token.client_id == "sloguard-spa"
+    broken = settings_for(platform.base_url, pkce_login="teamlogin:nothing", config_dir=tmp_path)
+    with pytest.raises(AuthConfigError, match="must return the redirect URL"):
+        await TokenProvider(broken).authorize_code()
+    missing = settings_for(platform.base_url, pkce_login="nosuchmodule:authorize", config_dir=tmp_path)
+    with pytest.raises(AuthConfigError, match="cannot import 'nosuchmodule'"):
+        await TokenProvider(missing).authorize_code()
