@@ -677,3 +677,33 @@ async def test_the_login_hook_for_providers_the_walker_cannot_walk(platform: Run
     missing = settings_for(platform.base_url, pkce_login="nosuchmodule:authorize", config_dir=tmp_path)
     with pytest.raises(AuthConfigError, match="cannot import 'nosuchmodule'"):
         await TokenProvider(missing).authorize_code()
+
+
+async def test_configured_scopes_and_audience_are_sent(platform: RunningPlatform) -> None:
+    sent: list[httpx.Request] = []
+
+    async def keep(request: httpx.Request) -> None:
+        sent.append(request)
+
+    settings = settings_for(platform.base_url, pkce_scope="read", scope="read write", audience="atom-api")
+    async with httpx.AsyncClient(event_hooks={"request": [keep]}) as http:
+        provider = TokenProvider(settings, http)
+        await provider.client_credentials()
+        code_token = await provider.authorization_code_flow()
+    token_forms = [dict(parse_qsl(r.content.decode())) for r in sent if r.url.path == "/api/auth/token"]
+    assert token_forms[0]["scope"] == "read write" and token_forms[0]["resource"] == "atom-api"
+    authorize = next(r for r in sent if r.url.path == "/api/auth/authorize")
+    assert authorize.url.params["scope"] == "read" and authorize.url.params["resource"] == "atom-api"
+    assert code_token.scope == "read"  # auth.pkce.scope, not auth.scope
+
+
+async def test_refresh_uses_the_client_that_owns_the_token(provider: TokenProvider) -> None:
+    # A public client's token refreshed with the confidential client used to fail.
+    code_token = await provider.authorization_code_flow()
+    assert code_token.client_id == "sloguard-spa" and code_token.refresh_token
+    fresh = await provider.refresh(code_token)
+    assert fresh.client_id == "sloguard-spa" and fresh.refresh_token != code_token.refresh_token
+    assert provider.owner(fresh).client_id == "sloguard-spa"
+    with pytest.raises(TokenError) as wrong_client:  # the RFC 6749 rule the owner lookup follows
+        await provider.refresh(fresh.refresh_token or "", client=provider.client("client_credentials"))
+    assert wrong_client.value.status == 400

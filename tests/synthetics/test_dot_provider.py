@@ -201,6 +201,7 @@ class DOT:
               password_client: {{client_id: {PASSWORD_CLIENT[0]}, client_secret: {PASSWORD_CLIENT[1]}}}
               pkce: {{client_id: {SPA}, redirect_uri: "{REDIRECT_URI}", scope: read write}}
               readonly_client: {{client_id: {CC[0]}, client_secret: {CC[1]}}}
+              foreign_audience: http://127.0.0.1:9/another-api
             """) + extra
 
     def stop(self) -> None:
@@ -281,6 +282,9 @@ def test_the_suite_passes_against_django_oauth_toolkit_by_configuration_alone(do
         assert results[f"auth · oauth · {check}"]["status"] == "skipped"
         assert "opaque" in results[f"auth · oauth · {check}"]["skip_reason"]
     assert "short-lived" in results["auth · oauth · expired token is refused"]["skip_reason"]
+    other = results["auth · oauth · token for another audience is refused"]  # used to crash: DecodeError
+    assert other["status"] == "skipped" and ("opaque" in other["skip_reason"]
+                                             or "issues no token" in other["skip_reason"]), other
     probes = [r for c, r in results.items() if c.endswith("auth enforced")]
     assert len(probes) == 3 and all(r["status"] == "passed" for r in probes)
     # The code flow went through Django's login page and DOT's consent form.
