@@ -269,7 +269,7 @@ class AuthConfig(ConfigModel):
     def fill_reference_defaults(self) -> None:
         """Fill every key the file left out with the reference platform's test credentials."""
         given = self.model_fields_set
-        if self.style not in ("auto", "oauth2") or given & {"token", "api_key"}:
+        if self.style not in ("auto", "oauth2") or self.token is not None or self.api_key is not None:
             return  # another login style was chosen: the reference clients would not be used
         if not {"client_id", "client_secret"} & given:
             self.client_id = "sloguard-ci"
