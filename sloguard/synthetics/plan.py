@@ -189,7 +189,9 @@ def _plan_oauth(plan: Plan, config: Config, catalog: Catalog) -> None:
         spec = plan.add(CheckSpec(LOGIN_ID, "oauth", "auth", "login", f"the suite logs in: {login.describe()}",
                                   Rule.AUTH_FAILURE, skip=skip))
         if skip is None:
-            plan.task([spec], partial(oauth.login, spec=spec), quiet=True)
+            # First of the batch: it takes the session's lock before any other check asks for a token,
+            # so the login is sent (and recorded) once, by this check, while the others wait for it.
+            plan.tasks.insert(0, (frozenset({spec.id}), partial(oauth.login, spec=spec)))
     public = login.source if isinstance(login, NoAuth) else None
     for name, (title, rule, _) in oauth.CHECKS.items():
         spec = plan.add(CheckSpec(f"auth · oauth · {title}", "oauth", "auth", "oauth", title, rule,

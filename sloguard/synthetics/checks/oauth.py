@@ -39,7 +39,7 @@ OAuthCheck = Callable[[RunContext, Probe], Awaitable[None]]
 
 
 async def login(ctx: RunContext, spec: CheckSpec) -> None:
-    """The suite's own login (runs first, alone): its exchanges are this check's evidence."""
+    """The suite's own login (the first task of the batch): its exchanges are this check's evidence."""
     probe = ctx.probe(spec)
     current_probe.set(probe)
     try:
@@ -283,10 +283,6 @@ async def run(ctx: RunContext, spec: CheckSpec, name: str) -> None:
     current_probe.set(probe)
     check = CHECKS[name][2]
     try:
-        failure = await ctx.login_failure()
-        if failure is not None:  # one root cause, one finding: "auth · login" carries it
-            probe.skip(failure)
-            return
         await check(ctx, probe)
     except Unsupported as exc:
         probe.skip(str(exc))
@@ -300,3 +296,11 @@ async def run(ctx: RunContext, spec: CheckSpec, name: str) -> None:
                    Rule.AUTH_FAILURE)
     finally:
         current_probe.set(None)
+    if probe.failures or probe.undecided is not None:
+        # Asked only now, so the checks start with the rest of the batch instead of waiting for the
+        # suite's login; but when that login failed, it is the one root cause: "auth · login" carries it.
+        failure = await ctx.login_failure()
+        if failure is not None:
+            probe.findings.clear()
+            probe.undecided = None
+            probe.skip(failure)
