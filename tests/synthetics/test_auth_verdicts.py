@@ -18,13 +18,22 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningPlatform, free_port
+from tests.conftest import RunningPlatform, free_port, start_platform
 from tests.synthetics.test_suite_against_faults import SuiteRun, run_suite
 
 pytestmark = pytest.mark.slow
 
 ATOM_SPEC = Path(__file__).parent / "specs" / "atom-fastapi.json"
 NO_TOKEN = "no access token — "
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    """A private reference platform for this module, so its suite runs (failed logins, wrong secrets)
+    leave the session's shared platform as the other modules expect it."""
+    running = start_platform(tmp_path_factory.mktemp("auth-verdicts-platform"))
+    yield running
+    running.stop()
 
 
 def p0s(run: SuiteRun) -> list[dict[str, Any]]:
