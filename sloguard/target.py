@@ -7,6 +7,7 @@ and call the target the same way.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sloguard.auth import AuthSettings, TokenProvider
+from sloguard.auth import AuthSettings, Discovery, LoginStyle, Session, SyncSession, TokenProvider, resolve_login
 from sloguard.catalog import Catalog, build_catalog
 from sloguard.config import Config, load_config
 from sloguard.errors import UsageError
@@ -93,24 +94,43 @@ def request_overrides(config: Config) -> dict[str, dict[str, Any]]:
 
 
 def auth_settings(config: Config) -> AuthSettings:
-    """The config's ``auth:`` section as the OAuth client's plain settings."""
+    """The config's ``auth:`` section as the OAuth client's plain settings (the OAuth checks)."""
     auth = config.auth
 
     def secret(value: Any) -> str | None:
         return value.get_secret_value() if value is not None else None
 
+    def absolute(url: str | None) -> str | None:
+        return config.target.base_url + url if url is not None and url.startswith("/") else url
+
+    grant = auth.grant or ("client_credentials" if auth.client_id and auth.client_secret else "password")
     return AuthSettings(
         issuer=config.issuer,
+        issuer_pinned=auth.issuer is not None or auth.discovery_url is None,
         client_id=auth.client_id,
         client_secret=secret(auth.client_secret),
-        scope=auth.scope,
+        scope=auth.scope or None,
         username=auth.user.username if auth.user else None,
         password=secret(auth.user.password) if auth.user else None,
         pkce_client_id=auth.pkce.client_id if auth.pkce else None,
+        pkce_client_secret=secret(auth.pkce.client_secret) if auth.pkce else None,
+        pkce_scope=auth.pkce.scope if auth.pkce else None,
+        pkce_login=auth.pkce.login if auth.pkce else None,
         redirect_uri=auth.pkce.redirect_uri if auth.pkce else None,
         audience=auth.audience,
+        audience_param=auth.audience_param,
         verify_tls=config.target.verify_tls,
         timeout_s=config.target.timeout_s,
+        grant=grant,
+        token_endpoint_auth_method=auth.client_auth,
+        password_client_id=auth.password_client.client_id if auth.password_client else None,
+        password_client_secret=secret(auth.password_client.client_secret) if auth.password_client else None,
+        discovery_url=absolute(auth.discovery_url),
+        token_url=absolute(auth.token_url),
+        revocation_url=absolute(auth.revocation_url),
+        introspection_url=absolute(auth.introspection_url),
+        extra_params=dict(auth.extra_params),
+        config_dir=config.source.parent if config.source is not None else None,
     )
 
 
@@ -123,6 +143,7 @@ class Target:
     read_only: bool
     unreachable: str | None = None  # why nothing answers (None: it does, or it was not asked)
     fetched: list[Exchange] = field(default_factory=list)  # the description's fetches, as evidence
+    _login: LoginStyle | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, config: Config, *, read_only: bool = False) -> Target:
@@ -178,6 +199,22 @@ class Target:
     def auth_settings(self) -> AuthSettings:
         return auth_settings(self.config)
 
+    def login(self) -> LoginStyle:
+        """How this target is logged in to (config, else its description, else discovery)."""
+        if self._login is None:
+            self._login = resolve_login(self.config, self.catalog)
+        return self._login
+
+    def session(self, http: httpx.AsyncClient | None = None) -> Session:
+        """The async login session every check's default credentials come from."""
+        target = self.config.target
+        return Session(self.login(), http, timeout_s=target.timeout_s, verify_tls=target.verify_tls)
+
+    def sync_session(self, client: Any = None, *, name: str | None = "auth · login") -> SyncSession:
+        """The sync login session (Schemathesis, Locust: pass the user's own ``self.client``)."""
+        target = self.config.target
+        return SyncSession(self.login(), client, name=name, timeout_s=target.timeout_s, verify_tls=target.verify_tls)
+
     def client(self, *, max_connections: int | None = None) -> Client:
         """The checks' data-plane client (aiohttp), with the target's TLS and header settings."""
         target = self.config.target
@@ -190,5 +227,6 @@ class Target:
         return httpx.AsyncClient(verify=target.verify_tls, timeout=target.timeout_s, headers=target.headers,
                                  event_hooks=dict(event_hooks))
 
-    def token_provider(self, http: httpx.AsyncClient | None = None) -> TokenProvider:
-        return TokenProvider(self.auth_settings(), http)
+    def token_provider(self, http: httpx.AsyncClient | None = None, *,
+                       discovery: Callable[[], Awaitable[Discovery]] | None = None) -> TokenProvider:
+        return TokenProvider(self.auth_settings(), http, discovery=discovery)

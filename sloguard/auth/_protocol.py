@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from sloguard.redact import redact_secrets
+from sloguard.redact import redact_secrets, redact_text
 
 from .errors import TokenError
+from .transport import HttpAnswer
+from .transport import transport_reason as _transport_reason
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -17,11 +20,7 @@ def one_line(text: str, limit: int = 200) -> str:
 
 
 def transport_reason(exc: httpx.TransportError) -> str:
-    detail = one_line(str(exc), 120)
-    kind = type(exc).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in detail or "SSL" in detail:
-        return f"TLS verification failed ({detail}); for a self-signed test server set auth.verify_tls: false"
-    return f"{kind}: {detail}" if detail else kind
+    return _transport_reason(exc)
 
 
 def is_http_url(url: str) -> bool:
@@ -29,44 +28,65 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("retry-after")
     try:
         return float(value) if value is not None else None
     except ValueError:
         return None
 
 
-def _error_fields(response: httpx.Response) -> tuple[str | None, str | None]:
-    """The OAuth ``error`` and a description from an error body (RFC 6749 5.2 or the platform's shape)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None, None
+def _detail(value: Any) -> str:
+    """FastAPI's 422 ``detail`` is a list of {loc, msg}: say which field and why, in one line."""
+    if isinstance(value, list):
+        parts = []
+        for item in value[:3]:
+            if isinstance(item, dict) and "msg" in item:
+                loc = ".".join(str(p) for p in item.get("loc") or ())
+                parts.append(f"{item['msg']} ({loc})" if loc else str(item["msg"]))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    return str(value)
+
+
+def error_fields(body: Any) -> tuple[str | None, str | None]:
+    """The OAuth ``error`` and a description from an error body (RFC 6749 5.2, or FastAPI's ``detail``)."""
     if not isinstance(body, dict):
         return None, None
     error = body.get("error")
-    description = body.get("error_description") or body.get("detail")
+    description = body.get("error_description") or body.get("detail") or body.get("message")
     return (
         one_line(str(error), 60) if error is not None else None,
-        one_line(str(description)) if description is not None else None,
+        one_line(_detail(description)) if description is not None else None,
     )
 
 
-def status_error(what: str, response: httpx.Response, secrets: tuple[str | None, ...] = ()) -> TokenError:
-    url = str(response.request.url.copy_with(query=None))
-    error, description = _error_fields(response)
-    text = f"{what} to {url} failed: HTTP {response.status_code}"
-    if response.reason_phrase:
-        text += f" {response.reason_phrase}"
+def answer_error(what: str, answer: HttpAnswer, secrets: tuple[str | None, ...] = ()) -> TokenError:
+    """The TokenError for a refused call: endpoint, HTTP status and OAuth error, never a secret."""
+    url = answer.url.split("?", 1)[0]
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    error, description = error_fields(body)
+    text = f"{what} to {url} failed: HTTP {answer.status}"
+    if answer.reason:
+        text += f" {answer.reason}"
     if error:
         text += f" ({error}{': ' + description if description else ''})"
     elif description:
         text += f" ({description})"
     return TokenError(
-        redact_secrets(text, secrets),
+        redact_text(redact_secrets(text, secrets)),
         url=url,
-        status=response.status_code,
+        status=answer.status,
         error=error,
-        retry_after=_retry_after(response),
+        retry_after=_retry_after(answer.headers),
     )
+
+
+def status_error(what: str, response: httpx.Response, secrets: tuple[str | None, ...] = ()) -> TokenError:
+    answer = HttpAnswer(response.status_code, {k.lower(): v for k, v in response.headers.items()},
+                        response.content, str(response.request.url), response.reason_phrase)
+    return answer_error(what, answer, secrets)

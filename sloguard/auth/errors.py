@@ -13,6 +13,23 @@ class AuthError(Exception):
     """An auth step failed at run time: a check failure, not a usage problem."""
 
 
+class DiscoveryError(AuthError):
+    """The authorization server's metadata could not be had: unreachable, missing or invalid."""
+
+
+class LoginFailed(AuthError):
+    """The login failed; ``reason`` says why in one line (never a secret). Remembered for the run."""
+
+    def __init__(self, reason: str, cause: AuthError | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.cause = cause
+
+    @property
+    def status(self) -> int | None:
+        return getattr(self.cause, "status", None)
+
+
 class TokenError(AuthError):
     """An endpoint of the authorization server refused or failed a request.
 

@@ -1,17 +1,15 @@
-"""Plain auth inputs, and the OAuth client identity sent to the token endpoint."""
+"""Plain inputs of the OAuth client the OAuth checks use (built from the ``auth:`` section)."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
-
-import httpx
-from authlib.oauth2.auth import ClientAuth
 
 from sloguard.redact import masked
 
 from .errors import AuthConfigError
+from .styles import AudienceParam, ClientAuthMethod, OAuthClient
 
 Grant = Literal["client_credentials", "password", "authorization_code"]
 GRANTS: tuple[str, ...] = ("client_credentials", "password", "authorization_code")
@@ -29,12 +27,24 @@ class AuthSettings:
     password: str | None = None
     pkce_client_id: str | None = None
     pkce_client_secret: str | None = None
+    pkce_scope: str | None = None
     redirect_uri: str | None = None
     audience: str | None = None
+    audience_param: AudienceParam = "resource"
     verify_tls: bool = True
     timeout_s: float = 10.0
     grant: Grant = "client_credentials"
-    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    token_endpoint_auth_method: ClientAuthMethod = "client_secret_basic"
+    password_client_id: str | None = None
+    password_client_secret: str | None = None
+    discovery_url: str | None = None
+    issuer_pinned: bool = True  # False: accept the issuer the discovery_url document names
+    token_url: str | None = None  # the token endpoint when there is no discovery document
+    revocation_url: str | None = None
+    introspection_url: str | None = None
+    extra_params: dict[str, str] = field(default_factory=dict)
+    pkce_login: str | None = None  # module:function of a login hook (walker.load_hook)
+    config_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.grant not in GRANTS:
@@ -55,38 +65,4 @@ class AuthSettings:
         )
 
 
-class _ClientAuthAdapter(httpx.Auth):
-    """Applies authlib's client authentication (Basic header, or body fields) to an httpx request."""
-
-    requires_request_body = True
-
-    def __init__(self, client_auth: ClientAuth) -> None:
-        self._client_auth = client_auth
-
-    def __repr__(self) -> str:
-        return f"<client auth for {self._client_auth.client_id!r}>"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
-        url, headers, body = self._client_auth.prepare(
-            request.method, str(request.url), headers, request.content.decode()
-        )
-        yield httpx.Request(
-            request.method, url, headers=headers, content=body.encode(), extensions=request.extensions
-        )
-
-
-@dataclass(frozen=True, repr=False)
-class OAuthClient:
-    """One OAuth client identity; a missing secret means a public client (``client_id`` in the body)."""
-
-    client_id: str
-    client_secret: str | None = None
-    auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
-
-    def httpx_auth(self) -> httpx.Auth:
-        method = self.auth_method if self.client_secret else "none"
-        return _ClientAuthAdapter(ClientAuth(self.client_id, self.client_secret, auth_method=method))
-
-    def __repr__(self) -> str:
-        return f"OAuthClient(client_id={self.client_id!r}, client_secret={masked(self.client_secret)!r})"
+__all__ = ["GRANTS", "AuthSettings", "Grant", "OAuthClient"]

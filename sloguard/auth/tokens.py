@@ -71,3 +71,30 @@ class AuthorizationCode:
         )
 
     __str__ = __repr__
+
+
+def unverified_exp(access_token: str) -> float | None:
+    """The JWT's ``exp`` if the access token is a JWT (unverified), so no cache outlives it."""
+    import jwt
+
+    if access_token.count(".") != 2:
+        return None
+    try:
+        claims = jwt.decode(access_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def is_jwt(access_token: str) -> bool:
+    """Whether the token is a JWS compact JWT (three base64url parts with a JSON header), not opaque."""
+    import jwt
+
+    if access_token.count(".") != 2:
+        return False
+    try:
+        jwt.get_unverified_header(access_token)
+    except jwt.PyJWTError:
+        return False
+    return True

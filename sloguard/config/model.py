@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from sloguard.redact import redact_settings
 from sloguard.severity import Severity
@@ -100,28 +109,107 @@ class ClientConfig(ConfigModel):
 class UserCredentials(ConfigModel):
     username: str = Field(min_length=1)
     password: Secret
+    totp_code: Secret | None = None  # sent as the JSON login's totp_code field when set
+
+
+def _module_function(value: str | None) -> str | None:
+    if value is None:
+        return None
+    module, sep, function = value.strip().partition(":")
+    if not sep or not module or not function.isidentifier():
+        raise ValueError("expected module:function, such as mylogin:authorize (the module is looked up "
+                         "next to the config file, then on the Python path)")
+    return value.strip()
 
 
 class PKCEClient(ConfigModel):
     client_id: str = Field(min_length=1)
+    client_secret: Secret | None = None  # a confidential client using PKCE too
     redirect_uri: str = REFERENCE_REDIRECT_URI
     scope: str = "read write"
+    # For a provider whose login pages the walker cannot fill: module:function called with the
+    # authorization URL (docs/auth.md, "the login hook"); it returns the redirect URL with the code.
+    login: str | None = None
 
     @field_validator("redirect_uri")
     @classmethod
     def _redirect(cls, value: str) -> str:
         return http_url(value, "redirect URI")
 
+    @field_validator("login")
+    @classmethod
+    def _login(cls, value: str | None) -> str | None:
+        return _module_function(value)
+
+
+class JSONLoginConfig(ConfigModel):
+    """A JSON login (``POST {"username", "password"}`` → ``{"access_token"}``); every key is found
+    from the description's login operation when it documents one."""
+
+    url: str | None = None
+    username_field: str | None = None
+    password_field: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)  # more body fields, sent as given
+    token_pointer: str | None = None  # JSON pointer to the token in the answer (/access_token)
+    refresh_url: str | None = None
+    refresh_field: str = "refresh_token"
+    refresh_token_pointer: str = "/refresh_token"
+
+    @field_validator("url", "refresh_url")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("/"):
+            return value
+        return http_url(value.strip(), "URL, or a path on the target such as /api/auth/login")
+
+    @field_validator("token_pointer", "refresh_token_pointer")
+    @classmethod
+    def _pointer(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError("expected a JSON pointer such as /access_token or /data/token")
+        return value
+
+
+class APIKeyConfig(ConfigModel):
+    header: str | None = None
+    query: str | None = None
+    value: Secret
+
+    @model_validator(mode="after")
+    def _one_place(self) -> APIKeyConfig:
+        if self.header and self.query:
+            raise ValueError("name one of header: NAME or query: NAME for the API key, not both")
+        return self
+
+
+LoginStyleName = Literal["auto", "oauth2", "json", "bearer", "api_key", "none"]
+
 
 class AuthConfig(ConfigModel):
+    # How the suite logs in (docs/auth.md). auto: auth.token / auth.api_key when set, else the
+    # login the description documents (a JSON login, or an OAuth2 token endpoint), else discovery.
+    style: LoginStyleName = "auto"
     issuer: str | None = None
     discovery_url: str | None = None
     token_url: str | None = None
+    revocation_url: str | None = None  # over what the provider's metadata names (or where it names none)
+    introspection_url: str | None = None
     audience: str | None = None
+    # How auth.audience is sent to the token endpoint: RFC 8707 resource, Auth0-style audience, both, none.
+    audience_param: Literal["resource", "audience", "both", "none"] = "resource"
     client_id: str | None = None
     client_secret: Secret | None = None
+    client_auth: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    # The grant of the suite's own login; unset: client_credentials with a client secret, else password.
+    grant: Literal["client_credentials", "password"] | None = None
     scope: str = "read write"
+    extra_params: dict[str, str] = Field(default_factory=dict)  # more token request parameters
     user: UserCredentials | None = None
+    password_client: ClientConfig | None = None  # the client for the password grant, when not client_id
+    json_login: JSONLoginConfig | None = Field(default=None, alias="json")
+    token: Secret | None = None  # a static bearer token (auth.token: ${ATOM_TOKEN})
+    token_scheme: str = "Bearer"
+    api_key: APIKeyConfig | None = None
     pkce: PKCEClient | None = None
     readonly_client: ClientConfig | None = None
     short_lived_client: ClientConfig | None = None
@@ -134,10 +222,40 @@ class AuthConfig(ConfigModel):
     # waits past exp + this before it calls the API, so an allowed leeway is not reported as a breach.
     expiry_leeway_s: float = Field(default=0.0, ge=0, le=300)
 
-    @field_validator("issuer", "discovery_url", "token_url")
+    model_config = ConfigDict(extra="forbid", validate_default=True, coerce_numbers_to_str=True,
+                              populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        # `auth: none` for a public API.
+        if isinstance(data, str) and data.strip().lower() == "none":
+            return {"style": "none"}
+        return data
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("/"):
+            return value.rstrip("/")  # a path on the target
+        return None if value is None else http_url(value.strip()).rstrip("/")
+
+    @field_validator("discovery_url", "token_url", "revocation_url", "introspection_url")
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
-        return None if value is None else http_url(value.strip()).rstrip("/")
+        # Endpoints are used exactly as given: many servers tell /o/token/ from /o/token.
+        if value is not None and value.startswith("/"):
+            return value  # a path on the target
+        return None if value is None else http_url(value.strip())
+
+    @model_validator(mode="after")
+    def _style_needs(self) -> AuthConfig:
+        needs = {"bearer": ("token", self.token), "api_key": ("api_key", self.api_key),
+                 "json": ("user", self.user)}
+        if self.style in needs and needs[self.style][1] is None:
+            key = needs[self.style][0]
+            raise ValueError(f"auth.style {self.style} needs auth.{key}")
+        return self
 
     # The reference platform's test clients (docs/reference-platform.md). They are filled in only
     # when the environment is "reference", so they are never sent to a real deployment.
@@ -155,6 +273,8 @@ class AuthConfig(ConfigModel):
     def fill_reference_defaults(self) -> None:
         """Fill every key the file left out with the reference platform's test credentials."""
         given = self.model_fields_set
+        if self.style not in ("auto", "oauth2") or self.token is not None or self.api_key is not None:
+            return  # another login style was chosen: the reference clients would not be used
         if not {"client_id", "client_secret"} & given:
             self.client_id = "sloguard-ci"
             self.client_secret = SecretStr("sloguard-ci-secret")
@@ -449,7 +569,11 @@ class Config(ConfigModel):
 
     @property
     def issuer(self) -> str:
-        return self.auth.issuer or self.target.base_url
+        """The authorization server's issuer: auth.issuer (a path is below the target), else the target."""
+        issuer = self.auth.issuer
+        if issuer is not None and issuer.startswith("/"):
+            return self.target.base_url + issuer.rstrip("/")
+        return issuer or self.target.base_url
 
     def slo_for(self, integration: str | None) -> SLO:
         return self.slos.slo_for(integration)

@@ -220,11 +220,14 @@ def _components(settings: PlatformSettings) -> dict[str, Any]:
                      "example": "3f0c5e1e-8d3b-4b7a-9a53-2f1f3c9f6a10"},
     }
     schemas.update(_platform_schemas())
+    schemas.update(_login_schemas())
     return {
         "securitySchemes": {
             "oauth2": {
                 "type": "oauth2",
-                "description": "OAuth2; access tokens are RS256 JWTs (audience atom-api)",
+                "description": "OAuth2; access tokens are RS256 JWTs (audience atom-api). As on the real ATOM, "
+                               "the password flow's tokenUrl is the JSON login (POST /api/auth/login "
+                               "{username, password}); OAuth clients find the token endpoint by discovery.",
                 "flows": {
                     "password": {"tokenUrl": f"{base}/api/auth/login", "refreshUrl": f"{base}/api/auth/token",
                                  "scopes": scopes},
@@ -240,6 +243,48 @@ def _components(settings: PlatformSettings) -> dict[str, Any]:
         "responses": responses,
         "headers": header_defs,
         "parameters": parameters,
+    }
+
+
+def _login_schemas() -> dict[str, Any]:
+    """The JSON login's schemas, shaped as FastAPI describes the real ATOM's."""
+    detail = _obj({"loc": {"type": "array", "items": {"anyOf": [STR, {"type": "integer"}]}}, "msg": STR,
+                   "type": STR})
+    return {
+        "LoginRequest": {**_obj({"username": {**STR, "title": "Username"}, "password": {**STR, "title": "Password"},
+                                 "totp_code": {**STR, "nullable": True, "title": "Totp Code"}},
+                                required=["username", "password"],
+                                example={"username": "alice@acme.test", "password": "alice-password"}),
+                         "title": "LoginRequest"},
+        "Token": {**_obj({"access_token": {**STR, "title": "Access Token"},
+                          "token_type": {**STR, "title": "Token Type"}}), "title": "Token"},
+        "ValidationError": {**detail, "title": "ValidationError"},
+        "HTTPValidationError": {"type": "object", "title": "HTTPValidationError",
+                                "properties": {"detail": {"type": "array", "items": _ref("schemas",
+                                                                                          "ValidationError")}}},
+        "LoginError": _obj({"detail": STR}, example={"detail": "Incorrect username or password"}),
+    }
+
+
+def _login_operation() -> dict[str, Any]:
+    """``POST /api/auth/login`` as FastAPI documents the real ATOM's: a JSON LoginRequest, no security."""
+    return {
+        "operationId": "login_api_auth_login_post",
+        "tags": ["Auth"],
+        "summary": "Login",
+        "description": "The ATOM web app's login: JSON in, a bearer token out. OAuth clients use the token "
+                       "endpoint from discovery (/api/auth/token) instead.",
+        "security": [],
+        "requestBody": {"required": True, "content": _json(_ref("schemas", "LoginRequest"))},
+        "responses": {
+            "200": {"description": "Successful Response", "content": _json(_ref("schemas", "Token"))},
+            "401": {"description": "Incorrect username or password", "content": _json(_ref("schemas", "LoginError"))},
+            "422": {"description": "Validation Error", "content": _json(_ref("schemas", "HTTPValidationError"))},
+            "429": {"description": "Too many failed logins", "headers": {"Retry-After": _ref("headers", "Retry-After")},
+                    "content": _json(_ref("schemas", "LoginError"))},
+            "503": {"description": "The authorization server is unavailable",
+                    "content": _json(_ref("schemas", "Error"))},
+        },
     }
 
 
@@ -489,12 +534,14 @@ def build_spec(catalog: Catalog, settings: PlatformSettings) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in catalog.operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, components["schemas"])
+    paths["/api/auth/login"] = {"post": _login_operation()}
     tags = [{"name": integ.display_name, "description": f"{integ.display_name} ({integ.category}): "
              + ", ".join(r.name.replace("_", " ") for r in integ.resources)} for integ in MODEL.values()]
     tags += [{"name": name, "description": text} for name, text in (
         ("Tasks", "The platform's own tasks"), ("Workflows", "Automations across integrations"),
         ("Users", "Users of your tenant"), ("Metrics", "Request metrics and this description"),
-        ("Health", "Liveness and readiness"), ("Admin", "Fault injection (needs the admin scope)"))]
+        ("Health", "Liveness and readiness"), ("Admin", "Fault injection (needs the admin scope)"),
+        ("Auth", "The web app's JSON login; OAuth clients use the endpoints from discovery"))]
     description = (
         "The ATOM API: 33 integrations and the platform's tasks, workflows and users. Every record belongs to the "
         "tenant of the token that created it; an `X-Tenant-ID` header naming another tenant is answered 403. "

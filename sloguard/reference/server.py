@@ -167,7 +167,9 @@ def serve(settings: PlatformSettings) -> None:
         "lifespan": "on",
         **ssl,
     }
-    print(f"ATOM reference platform listening on {settings.issuer} ({settings.workers} worker(s))", flush=True)
+    public = f", public URL {settings.issuer}" if settings.public_url else ""
+    print(f"ATOM reference platform listening on {settings.scheme}://{settings.host}:{settings.port}{public} "
+          f"({settings.workers} worker(s))", flush=True)
     try:
         if settings.workers <= 1:
             uvicorn.Server(uvicorn.Config(app, **common)).run(sockets=[sock])

@@ -27,6 +27,9 @@ class PlatformSettings:
     sync_delay_s: float = 0.5
     workers: int = 1
     version: str = "1.0.0"
+    # The URL clients reach the platform at when it sits behind a proxy: the issuer and every absolute
+    # URL it announces (discovery, JWKS, the description's servers and token URLs) follow it.
+    public_url: str | None = None
     faults: FaultSet = field(default_factory=FaultSet)
 
     @property
@@ -36,4 +39,6 @@ class PlatformSettings:
     @property
     def issuer(self) -> str:
         """The token issuer and discovery base: the URL clients use to reach this server."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
         return f"{self.scheme}://{self.host}:{self.port}"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from sloguard import redact
-from sloguard.auth import AuthError, TokenProvider
+from sloguard.auth import AuthError, Credentials, LoginFailed, LoginStyle, OAuth2Login, Session, TokenProvider
 from sloguard.catalog import Catalog, Entry
 from sloguard.config import Config
 from sloguard.datagen import DataGenerator, IdPool, resource_of
@@ -20,6 +20,9 @@ from sloguard.target import Target, request_overrides
 from .probe import Probe, TokenUnavailable, current_probe
 from .validate import SchemaValidator
 
+# Why a check that needs the suite's credentials is skipped (not "token: …", which the redactor masks).
+NO_TOKEN = "no access token — "
+
 
 @dataclass(repr=False)
 class RunContext:
@@ -27,6 +30,7 @@ class RunContext:
     catalog: Catalog | None
     client: Client
     tokens: TokenProvider
+    session: Session
     read_only: bool
     retries: int
     limiter: asyncio.Semaphore
@@ -50,6 +54,8 @@ class RunContext:
     def create(cls, target: Target) -> RunContext:
         config, catalog = target.config, target.catalog
         tokens_http = target.auth_http(request=[_stamp_start], response=[_record_on_probe])
+        session = target.session(tokens_http)
+        shared = session.discovery if isinstance(session.style, OAuth2Login) else None
         spec = catalog.spec if catalog is not None else {}
         components = spec.get("components") if isinstance(spec.get("components"), dict) else None
         validator = SchemaValidator(components, str(spec.get("openapi", "3.0.3")))
@@ -57,7 +63,8 @@ class RunContext:
         data = DataGenerator(catalog, overrides=overrides) if catalog is not None else DataGenerator()
         return cls(
             path_prefix=target.path_prefix, config=config, catalog=catalog, client=target.client(),
-            tokens=target.token_provider(tokens_http), read_only=target.read_only, retries=config.checks.retries,
+            tokens=target.token_provider(tokens_http, discovery=shared), session=session,
+            read_only=target.read_only, retries=config.checks.retries,
             limiter=asyncio.Semaphore(config.checks.concurrency), data=data, validator=validator,
         )
 
@@ -73,17 +80,45 @@ class RunContext:
             probe.slo = slo.model_dump()
         return probe
 
-    async def default_authorization(self) -> str:
-        """``Bearer <token>`` for the suite's main client; one token request shared by all checks."""
+    @property
+    def login(self) -> LoginStyle:
+        """How the suite logs in to this target (docs/auth.md)."""
+        return self.session.style
+
+    async def auth_headers(self) -> dict[str, str]:
+        """The suite's own credentials as headers (see :meth:`auth_credentials`)."""
+        return dict((await self.auth_credentials()).headers)
+
+    async def auth_credentials(self) -> Credentials:
+        """The suite's own credentials: headers (a bearer token, an API key header) and/or query
+        parameters (an API key in the query), or none for a public API. One login shared by every
+        check; once it failed, TokenUnavailable("no access token — <cause>") for the rest of the
+        run, so the checks that need it are skipped with that reason."""
         if self.token_error is not None:
             raise TokenUnavailable(self.token_error)
         try:
-            token = await self.tokens.get_token()
+            return await self.session.credentials()
         except AuthError as exc:
-            self.token_error = f"could not obtain an access token: {redact.redact_text(str(exc))}"
+            reason = exc.reason if isinstance(exc, LoginFailed) else str(exc)
+            self.token_error = f"{NO_TOKEN}{redact.redact_text(reason)}"
             raise TokenUnavailable(self.token_error) from None
-        redact.register_secret(token.access_token)
-        return token.authorization
+
+    async def default_authorization(self) -> str:
+        """The ``Authorization`` header of the suite's own login (see :meth:`auth_headers`)."""
+        headers = await self.auth_headers()
+        if "Authorization" not in headers:
+            raise TokenUnavailable(f"{NO_TOKEN}{self.login.describe()} sends no Authorization header")
+        return headers["Authorization"]
+
+    async def login_failure(self) -> str | None:
+        """None when the suite's own login works (or needs nothing); else ``no access token — <cause>``."""
+        if not self.login.needs_token:
+            return None
+        try:
+            await self.auth_headers()
+        except TokenUnavailable as exc:
+            return str(exc)
+        return None
 
     def list_event(self, entry: Entry) -> asyncio.Event:
         """Set when the list call of ``entry``'s collection has filled the id pool."""

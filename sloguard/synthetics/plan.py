@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sloguard.catalog import Catalog, Entry
 from sloguard.config import Config
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 Task = Callable[["RunContext"], Awaitable[None]]
 
 PREFLIGHT_ID = "platform · target reachable"
+LOGIN_ID = "auth · login"
 
 
 @dataclass
@@ -83,8 +85,16 @@ def build_plan(config: Config, catalog: Catalog | None, *, read_only: bool, http
     chains = catalog.crud_chains() if not read_only else ()
     in_chain = {op for chain in chains for op in (chain.create, chain.get, chain.update, chain.delete) if op}
     health_specs: list[CheckSpec] = []
+    login_ops = _login_operations(config, catalog)
 
     for entry in catalog:
+        if entry.operation_id in login_ops:  # a login: never swept with made-up credentials
+            covered_by = login_ops[entry.operation_id]
+            if covered_by == LOGIN_ID:
+                plan.covered.setdefault(entry.operation_id, LOGIN_ID)
+            else:
+                plan.reasons.setdefault(entry.operation_id, covered_by)
+            continue
         override = config.catalog.override_for(entry.operation_id, entry.method, entry.path)
         if override is not None and override.skip:
             plan.add(spec_for(entry, "endpoint", Rule.OPERATION_FAILED, skip=override.reason or "skipped by config"))
@@ -124,7 +134,7 @@ def build_plan(config: Config, catalog: Catalog | None, *, read_only: bool, http
                                   "integrations down at once", Rule.INTEGRATIONS_DOWN))
         plan.task([spec], partial(health.integrations_down, spec=spec, health_specs=health_specs))
 
-    _plan_oauth(plan)
+    _plan_oauth(plan, config, catalog)
     _plan_security(plan, config, catalog, read_only=read_only)
     _plan_sync(plan, config, catalog, read_only=read_only)
     spec = plan.add(CheckSpec("platform · network time (connect + TLS)", "health", "platform", "network",
@@ -140,12 +150,54 @@ def build_plan(config: Config, catalog: Catalog | None, *, read_only: bool, http
     return plan
 
 
-def _plan_oauth(plan: Plan) -> None:
+def _login_operations(config: Config, catalog: Catalog) -> dict[str, str]:
+    """Login operations of the description (the suite's own JSON login, and the operations at the
+    security schemes' token URLs) -> the check that covers them, or why they are not swept."""
+    from sloguard.auth import JSONLogin, resolve_login
+    from sloguard.auth.resolve import security_schemes
+
+    login = resolve_login(config, catalog)
+    urls: dict[str, str] = {}
+    for scheme in security_schemes(catalog):
+        flows = scheme.raw.get("flows")
+        for flow in flows.values() if isinstance(flows, dict) else ():
+            for key in ("tokenUrl", "refreshUrl"):
+                if isinstance(flow, dict) and isinstance(flow.get(key), str):
+                    urls[flow[key]] = (f"a login operation (the {scheme.name} scheme's {key}): not swept with "
+                                       "made-up credentials")
+    if isinstance(login, JSONLogin):
+        urls.update({url: LOGIN_ID for url in (login.url, login.refresh_url) if url})
+    found: dict[str, str] = {}
+    for url, covered_by in urls.items():
+        path = urlsplit(url).path.rstrip("/")
+        for entry in catalog.all_entries:
+            if path and entry.method == "POST" and path.endswith(entry.path.rstrip("/")):
+                found[entry.operation_id] = covered_by
+    return found
+
+
+def _plan_oauth(plan: Plan, config: Config, catalog: Catalog) -> None:
+    """One "auth · login" check whenever the suite logs in (it carries the P0 when the login fails:
+    one root cause, one finding), then the OAuth checks, which skip what the target does not offer."""
+    from sloguard.auth import NoAuth, NoCredentials, resolve_login
+
     from .checks import oauth
 
+    login = resolve_login(config, catalog)
+    if login.needs_token:
+        skip = login.reason if isinstance(login, NoCredentials) and not login.fatal else None
+        spec = plan.add(CheckSpec(LOGIN_ID, "oauth", "auth", "login", f"the suite logs in: {login.describe()}",
+                                  Rule.AUTH_FAILURE, skip=skip))
+        if skip is None:
+            # First of the batch: it takes the session's lock before any other check asks for a token,
+            # so the login is sent (and recorded) once, by this check, while the others wait for it.
+            plan.tasks.insert(0, (frozenset({spec.id}), partial(oauth.login, spec=spec)))
+    public = login.source if isinstance(login, NoAuth) else None
     for name, (title, rule, _) in oauth.CHECKS.items():
-        spec = plan.add(CheckSpec(f"auth · oauth · {title}", "oauth", "auth", "oauth", title, rule))
-        plan.task([spec], partial(oauth.run, spec=spec, name=name))
+        spec = plan.add(CheckSpec(f"auth · oauth · {title}", "oauth", "auth", "oauth", title, rule,
+                                  skip=public))
+        if public is None:
+            plan.task([spec], partial(oauth.run, spec=spec, name=name))
 
 
 def _plan_security(plan: Plan, config: Config, catalog: Catalog, *, read_only: bool) -> None:

@@ -101,7 +101,7 @@ current_probe: contextvars.ContextVar[Probe | None] = contextvars.ContextVar("sl
 
 
 class TokenUnavailable(Exception):
-    """The suite could not get an access token; checks that need one fail with the reason."""
+    """The suite could not get an access token; checks that need one are skipped with the reason."""
 
 
 @dataclass
@@ -174,12 +174,14 @@ class Probe:
         return min(failures, key=lambda f: f.severity.rank).rule
 
     # ---------------------------------------------------------------- requests
-    async def headers_for(self, auth: Credential) -> dict[str, str]:
+    async def credentials_for(self, auth: Credential) -> tuple[dict[str, str], dict[str, str]]:
+        """(headers, query parameters) a request with ``auth`` carries."""
         if auth is None:
-            return {}
+            return {}, {}
         if auth == "default":
-            return {"Authorization": await self.ctx.default_authorization()}
-        return {"Authorization": auth}
+            found = await self.ctx.auth_credentials()
+            return dict(found.headers), dict(found.params)
+        return {"Authorization": auth}, {}
 
     async def call(
         self,
@@ -201,11 +203,12 @@ class Probe:
         attempt counts toward the SLOs (a retried 5xx is an unavailable request, not forgiven).
         """
         try:
-            merged = {**(await self.headers_for(auth)), **dict(headers or {})}
-        except TokenUnavailable as exc:
-            # One root cause, one finding: the login check reports why there is no token; the checks
-            # that needed one verified nothing.
-            self.skip(f"no access token: {exc}")
+            auth_headers, auth_params = await self.credentials_for(auth)
+            merged = {**auth_headers, **dict(headers or {})}
+            if auth_params:  # an API key in the query string
+                params = {**dict(params or {}), **auth_params}
+        except TokenUnavailable as exc:  # "auth · login" carries the one finding; this check is skipped
+            self.skip(str(exc))
             return None
         retries = self.ctx.retries if retry else 0
         response: Answer | None = None

@@ -12,11 +12,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sloguard import redact
+from sloguard.catalog import Catalog
 from sloguard.target import Target
 
 from .checks.health import reachable
 from .context import RunContext
-from .plan import PREFLIGHT_ID, Plan
+from .plan import LOGIN_ID, PREFLIGHT_ID, Plan
 from .probe import CheckSpec, Probe
 
 
@@ -41,6 +42,10 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
         up = await reachable(ctx, specs[PREFLIGHT_ID])
         ctx.probes[PREFLIGHT_ID].finished = time.time()
         wanted = set(specs) if selected is None else set(selected)
+        if LOGIN_ID in specs and LOGIN_ID not in wanted and _needs_login(wanted, specs, catalog):
+            # The checks that need a token skip when the login fails; the login check must then run
+            # and report it, or `-k slack` with the identity provider down would come out green.
+            wanted.add(LOGIN_ID)
         for spec_id in wanted:  # the list calls that will run: reads by id wait for their ids
             spec = specs.get(spec_id)
             entry = catalog.get(spec.operation_id) if catalog and spec and spec.operation_id else None
@@ -65,9 +70,24 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
                 probe.skip("not run")
         # A task may run checks nobody selected (a chain's other steps): only the selected are reported.
         reported = {i: p for i, p in ctx.probes.items() if i in wanted or i == PREFLIGHT_ID}
+        reported.update({i: p for i, p in ctx.probes.items() if i == LOGIN_ID and p.status != "passed"})
         return RunOutcome(plan, reported, started_at, time.perf_counter() - t0, up)
     finally:
         await ctx.aclose()
+
+
+def _needs_login(wanted: set[str], specs: dict[str, CheckSpec], catalog: Catalog | None) -> bool:
+    """Whether a selected check calls an operation that needs the suite's token."""
+    for spec_id in wanted:
+        spec = specs.get(spec_id)
+        if spec is None or spec.skip is not None or spec.kind == "security":
+            continue
+        if spec.kind == "oauth":
+            return True
+        entry = catalog.get(spec.operation_id) if catalog is not None and spec.operation_id else None
+        if entry is not None and entry.auth.required:
+            return True
+    return False
 
 
 async def _guarded(ctx: RunContext, run: object, ids: frozenset[str], specs: dict[str, CheckSpec]) -> None:

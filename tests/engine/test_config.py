@@ -109,13 +109,19 @@ def test_reference_example_is_exactly_the_defaults(tmp_path: Path, monkeypatch: 
 
 def test_production_example_needs_its_env_vars_then_loads_read_only() -> None:
     message = error_of(EXAMPLES / "atom-production.yaml")
-    assert "atom-production.yaml:14: target.base_url: environment variable ATOM_BASE_URL" in message
+    assert "atom-production.yaml:16: target.base_url: environment variable ATOM_BASE_URL" in message
 
     config = load_config(EXAMPLES / "atom-production.yaml", env=PRODUCTION_ENV)
     assert config.target.environment == "production"
     assert not config.allows_side_effects
     assert not config.allows_load
-    assert config.auth.client_id == "prod-client"
+    # only a user: the login comes from the description (the real ATOM's JSON login, docs/auth.md)
+    assert config.auth.client_id is None and config.auth.user is not None
+    from sloguard.auth import JSONLogin, resolve_login
+    from tests.engine.test_login import ATOM, catalog_of
+
+    login = resolve_login(config, catalog_of(ATOM))
+    assert isinstance(login, JSONLogin) and login.url == "https://atom.example.com/api/auth/login"
     # the reference platform's test clients are never filled in for a real deployment
     assert config.auth.pkce is None and config.auth.short_lived_client is None
     assert config.auth.other_tenant_client is None

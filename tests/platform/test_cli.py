@@ -82,3 +82,10 @@ def test_catalog_of_an_unreachable_target_is_one_line(tmp_path: Path) -> None:
 
     run = sloguard("catalog", "--target", f"http://127.0.0.1:{free_port()}", cwd=tmp_path)
     assert run.returncode == 2 and "target unreachable" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("url", ["ftp://atom.example.com", "atom.example.com", "https://atom.example.com/?x=1"])
+def test_bad_public_url_is_one_line_exit_2(url: str, tmp_path: Path) -> None:
+    result = sloguard("platform", "serve", "--port", "0", "--db", str(tmp_path / "p.db"), "--public-url", url)
+    assert result.returncode == 2 and "--public-url" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr

@@ -186,10 +186,32 @@ def test_client_credentials_grant(platform: Platform) -> None:
     assert r.status_code == 200, r.text
 
 
-def test_password_grant_at_login_and_userinfo(platform: Platform) -> None:
+def test_json_login_mirrors_the_real_atom(platform: Platform) -> None:
+    """POST /api/auth/login takes the real ATOM's JSON LoginRequest and answers Token {access_token,
+    token_type}; a form-encoded OAuth grant there gets FastAPI's 422, as on the real backend."""
+    with http(platform) as c:
+        r = c.post("/api/auth/login", json={"username": "bob@globex.test", "password": "bob-password"})
+        assert r.status_code == 200, r.text
+        assert set(r.json()) == {"access_token", "token_type"} and r.json()["token_type"].lower() == "bearer"
+        claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
+        assert claims["tenant"] == "globex" and claims["client_id"] == "atom-web"
+        assert api_get(platform, r.json()["access_token"]).status_code == 200
+        with_totp = c.post("/api/auth/login", json={"username": "bob@globex.test", "password": "bob-password",
+                                                    "totp_code": "123456"})
+        assert with_totp.status_code == 200, with_totp.text
+        form = c.post("/api/auth/login", data={"grant_type": "password", "username": "bob@globex.test",
+                                               "password": "bob-password"}, auth=CI)
+        assert form.status_code == 422 and form.json()["detail"][0]["loc"] == ["body"]
+        missing = c.post("/api/auth/login", json={"username": "bob@globex.test"})
+        assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "password"]
+        wrong = c.post("/api/auth/login", json={"username": "bob@globex.test", "password": "nope-nope"})
+        assert wrong.status_code == 401 and wrong.json() == {"detail": "Incorrect username or password"}
+
+
+def test_password_grant_at_the_token_endpoint_and_userinfo(platform: Platform) -> None:
     with http(platform) as c:
         r = c.post(
-            "/api/auth/login",
+            "/api/auth/token",
             data={"grant_type": "password", "username": "bob@globex.test", "password": "bob-password"},
             auth=CI,
         )
@@ -509,9 +531,10 @@ def test_alg_none_is_accepted_only_under_its_fault(platform_factory: Callable[..
 def test_auth_down_fault_stops_the_token_endpoints(platform: Platform) -> None:
     token = client_token(platform, *CI)
     with fault(platform, "auth_down"), http(platform) as c:
-        for path in ("/api/auth/token", "/api/auth/login"):
-            r = c.post(path, data={"grant_type": "client_credentials"}, auth=CI)
-            assert r.status_code == 503 and r.json()["error"] == "temporarily_unavailable", path
+        r = c.post("/api/auth/token", data={"grant_type": "client_credentials"}, auth=CI)
+        assert r.status_code == 503 and r.json()["error"] == "temporarily_unavailable"
+        r = c.post("/api/auth/login", json={"username": "bob@globex.test", "password": "bob-password"})
+        assert r.status_code == 503 and r.json()["error"] == "temporarily_unavailable"
         assert authorize(platform).status_code == 503
         assert c.get("/api/auth/authorize", params={"client_id": "sloguard-ci"}).status_code == 503
         assert api_get(platform, token).status_code == 200  # issued tokens still verify locally
@@ -556,6 +579,9 @@ def test_failed_logins_are_throttled(platform_factory: Callable[..., Any]) -> No
     assert locked.status_code == 429 and 1 <= int(locked.headers["retry-after"]) <= 60
     assert locked.json()["error"] and "alice-password" not in locked.text
     assert authorize(server, "sloguard-ci").status_code == 429
+    with http(server) as c:  # the JSON login shares the throttle, as a real backend's login would
+        json_login = c.post("/api/auth/login", json={"username": "alice@acme.test", "password": "alice-password"})
+    assert json_login.status_code == 429 and json_login.headers["retry-after"]
     # Another username is not affected.
     assert (
         token_response(

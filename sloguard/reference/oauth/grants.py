@@ -17,6 +17,9 @@ from .tokens import AccessTokens
 from .users import User, UserDirectory
 
 GRANTS = ("authorization_code", "client_credentials", "password", "refresh_token")
+# The client_id of tokens from the JSON login (the ATOM web app's own login, not an OAuth client).
+FIRST_PARTY_CLIENT = "atom-web"
+FIRST_PARTY_SCOPE = "read write"
 MAX_USERNAME = 320
 
 
@@ -71,6 +74,12 @@ class TokenEndpoint:
         else:
             self._throttle.succeeded(username)
         return user
+
+    def first_party(self, user: User) -> dict[str, Any]:
+        """The JSON login's answer, shaped like the real ATOM's ``Token {access_token, token_type}``."""
+        minted = self._tokens.mint(sub=user.id, client_id=FIRST_PARTY_CLIENT, scope=FIRST_PARTY_SCOPE,
+                                   tenant=user.tenant, ttl_s=self._settings.access_token_ttl_s)
+        return {"access_token": minted.token, "token_type": "bearer"}
 
     # -- the token endpoint ------------------------------------------------------------------
     def token(self, form: Mapping[str, str], authorization: str | None) -> dict[str, Any]:

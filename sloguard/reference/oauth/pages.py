@@ -38,7 +38,7 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def login_form(params: Mapping[str, str], client_name: str, scope: str) -> str:
+def login_form(params: Mapping[str, str], client_name: str, scope: str, action: str = "/api/auth/authorize") -> str:
     hidden = "".join(
         f'<input type=hidden name="{name}" value="{escape(params[name])}">' for name in CARRIED if name in params
     )
@@ -47,7 +47,7 @@ def login_form(params: Mapping[str, str], client_name: str, scope: str) -> str:
         (
             f"<h1>Sign in to ATOM</h1><p><b>{escape(client_name)}</b> asks for access: "
             f"<code>{escape(scope)}</code></p>"
-            f'<form method=post action="/api/auth/authorize">{hidden}'
+            f'<form method=post action="{escape(action)}">{hidden}'
             "<label for=username>Email</label>"
             "<input type=text id=username name=username autocomplete=username>"
             "<label for=password>Password</label>"

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from . import pages
@@ -30,6 +31,14 @@ SCOPES = ["read", "write", "admin", "openid", "profile", "email"]
 
 class FormError(Exception):
     pass
+
+
+class LoginRequest(BaseModel):
+    """The real ATOM's ``LoginRequest``."""
+
+    username: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+    totp_code: str | None = Field(default=None, max_length=16)
 
 
 def _params(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -164,8 +173,25 @@ def build_router(auth: AuthServer) -> APIRouter:
         return await protocol(request, token_call)
 
     @router.post("/api/auth/login")
-    async def login(request: Request) -> Response:
-        return await protocol(request, token_call)
+    async def login(body: LoginRequest) -> Response:
+        """The ATOM web app's login, as the real backend has it: JSON in (FastAPI answers a form body
+        with 422), ``{access_token, token_type}`` out."""
+        if auth.faults.get().auth_down:
+            return unavailable()
+
+        def run() -> Response:
+            auth.sync()
+            try:
+                user = auth.endpoint.login(body.username, body.password)
+            except LoginLocked as exc:
+                return JSONResponse({"detail": f"Too many failed logins; retry after {exc.retry_after} s"}, 429,
+                                    headers={"Retry-After": str(exc.retry_after), **NO_STORE})
+            if user is None:
+                return JSONResponse({"detail": "Incorrect username or password"}, 401,
+                                    headers={"WWW-Authenticate": "Bearer", **NO_STORE})
+            return JSONResponse(auth.endpoint.first_party(user), headers=NO_STORE)
+
+        return await run_in_threadpool(run)
 
     @router.post("/api/auth/revoke")
     async def revoke(request: Request) -> Response:
@@ -193,7 +219,8 @@ def build_router(auth: AuthServer) -> APIRouter:
             return _html(pages.error_page(str(exc)), 400)
         except RedirectError as exc:
             return RedirectResponse(exc.location, 302)
-        return _html(pages.login_form(params, req.client.name, req.scope))
+        return _html(pages.login_form(params, req.client.name, req.scope,
+                                      action=f"{auth.settings.issuer}/api/auth/authorize"))
 
     @router.post("/api/auth/authorize")
     async def authorize_submit(request: Request) -> Response:

@@ -1,206 +1,234 @@
-"""OAuth flow checks: each grant works, and each attack on the flows is refused.
+"""The suite's login, and OAuth flow checks against any standards-compliant provider.
 
-Positive flows failing is an auth-system failure (P0); a negative case accepted (a reused code,
-a wrong verifier, an expired or forged token) is a security breach (P0).
+"auth · login" carries the verdict on the suite's own login: when the identity provider is down or
+the secret is wrong it is the one P0 AUTH_FAILURE, and every check that needs a token (these included)
+is skipped with "no access token — <cause>". The OAuth checks read the provider's metadata and skip,
+with the reason, what it does not offer (a grant, PKCE, introspection, JWT access tokens) — a missing
+feature is never a P0. A positive flow failing is an auth-system failure (P0); a negative case
+accepted (a reused code, a wrong verifier, a forged token) is a security breach (P0).
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import jwt
-
-from sloguard.auth import AuthConfigError, AuthError, Token, TokenError
-from sloguard.catalog import Entry
+from sloguard.auth import AuthConfigError, AuthError, Discovery, DiscoveryError, JSONLogin, Token, TokenError, is_jwt
 from sloguard.severity import Rule
 
-from ..context import RunContext
+from ..context import NO_TOKEN, RunContext
 from ..probe import CheckSpec, Probe, current_probe
-from .security import forged_token, tampered, unsigned_token
+from . import oauth_tokens as tokens
+from .oauth_support import (
+    Unsupported,
+    accepted,
+    accepted_by_api,
+    confidential,
+    expects_oauth,
+    metadata,
+    offered,
+    refused,
+    verified,
+)
 
 OAuthCheck = Callable[[RunContext, Probe], Awaitable[None]]
 
 
-def _readable(ctx: RunContext) -> list[Entry]:
-    """Cheap protected GETs without path parameters that the suite's scopes allow."""
-    if ctx.catalog is None:
-        return []
-    return [e for kind in ("list", "search", "get") for e in ctx.catalog
-            if e.kind == kind and e.method == "GET" and e.auth.required and "{" not in e.path
-            and not ctx.missing_scopes(e) and not any(p.required for p in e.parameters if p.location == "query")]
+# ------------------------------------------------------------------------------------ the login
 
 
-async def protected_read(ctx: RunContext) -> Entry | None:
-    """A protected GET that answers 200 to the suite's own valid token, to try other tokens on.
-
-    Checking the operation first means a refused forged token is evidence about the token, not about
-    an integration that happens to be down.
-    """
-    if ctx.token_probe_target is not None:
-        return ctx.token_probe_target if isinstance(ctx.token_probe_target, Entry) else None
-    async with ctx.token_probe_lock:
-        if ctx.token_probe_target is None:
-            found: Entry | bool = False
-            try:
-                headers = {"Authorization": await ctx.default_authorization()}
-            except Exception:  # no token: the grant checks report why
-                headers = {}
-            for entry in _readable(ctx)[:20] if headers else []:
-                async with ctx.limiter:
-                    response, _ = await ctx.client.request("GET", ctx.url(entry.path), headers=headers)
-                if response is not None and response.status_code == 200:
-                    found = entry
-                    break
-            ctx.token_probe_target = found
-    return ctx.token_probe_target if isinstance(ctx.token_probe_target, Entry) else None
+async def login(ctx: RunContext, spec: CheckSpec) -> None:
+    """The suite's own login (the first task of the batch): its exchanges are this check's evidence."""
+    probe = ctx.probe(spec)
+    current_probe.set(probe)
+    try:
+        failure = await ctx.login_failure()
+        if failure is not None:
+            probe.fail(f"the suite cannot log in ({ctx.login.describe()}): {failure.removeprefix(NO_TOKEN)}",
+                       Rule.AUTH_FAILURE)
+            return
+        token = await ctx.session.token()
+        if token is not None:
+            kind = "a JWT" if is_jwt(token.access_token) else "an opaque token"
+            life = f", good for {token.lifetime_s:.0f} s" if token.lifetime_s else ""
+            probe.note(f"logged in: {ctx.login.describe()}; the access token is {kind}{life}")
+    finally:
+        current_probe.set(None)
 
 
-def protected_write(ctx: RunContext) -> Entry | None:
-    """A write operation to try a read-only token on (with a body that cannot create anything)."""
-    if ctx.catalog is None:
-        return None
-    for entry in ctx.catalog:
-        if entry.kind == "delete" and entry.auth.required:
-            return entry
-    return None
-
-
-async def _use(probe: Probe, authorization: str, *, expect: set[int]) -> int | None:
-    entry = await protected_read(probe.ctx)
-    if entry is None:
-        probe.fail("no protected read operation answered 200 to the suite's own token, so other tokens "
-                   "cannot be judged", Rule.AUTH_FAILURE)
-        return None
-    response = await probe.call("GET", entry.path, expect=expect, auth=authorization, measure=False, retry=False)
-    return response.status_code if response is not None else None
-
-
-async def _refused(probe: Probe, authorization: str, what: str) -> None:
-    status = await _use(probe, authorization, expect={401})
-    if status is None:
-        return
-    if 200 <= status < 300:
-        probe.fail(f"{what} was accepted by the API ({status})", Rule.SECURITY_BREACH)
-    elif status != 401:
-        probe.fail(f"{what} answered {status}, expected 401", Rule.OPERATION_FAILED)
+# ------------------------------------------------------------------------------------ grants
 
 
 async def discovery(ctx: RunContext, probe: Probe) -> None:
-    disc = await ctx.tokens.discovery()
-    for name in ("token_endpoint", "jwks_uri"):
-        disc.endpoint(name)
-    if disc.issuer.rstrip("/") != ctx.config.issuer.rstrip("/"):
+    try:
+        disc = await ctx.tokens.discovery()
+    except DiscoveryError as exc:
+        if not expects_oauth(ctx):
+            raise Unsupported(f"the target publishes no OAuth discovery document ({exc})") from None
+        probe.fail(str(exc), Rule.AUTH_FAILURE)
+        return
+    disc.endpoint("token_endpoint")
+    if disc.issuer.rstrip("/") != ctx.config.issuer.rstrip("/") and ctx.config.auth.discovery_url is None:
         probe.fail(f"discovery names issuer {disc.issuer}, the config says {ctx.config.issuer}", Rule.AUTH_FAILURE)
+    if not disc.jwks_uri:
+        probe.note("the metadata names no jwks_uri: JWT access tokens cannot be verified")
 
 
 async def client_credentials(ctx: RunContext, probe: Probe) -> None:
+    confidential(ctx)
+    offered(await metadata(ctx), "client_credentials")
     token = await ctx.tokens.client_credentials()
-    await _verified(ctx, probe, token.access_token)
-    status = await _use(probe, token.authorization, expect={200})
-    if status is not None and status != 200:
-        probe.fail(f"a fresh client-credentials token was refused by the API ({status})", Rule.AUTH_FAILURE)
+    await verified(ctx, probe, token)
+    await accepted_by_api(probe, token, "a fresh client-credentials token")
 
 
-async def _verified(ctx: RunContext, probe: Probe, access_token: str) -> None:
-    audience = ctx.config.auth.audience
-    if not audience:
-        probe.note("auth.audience is not set: the token's signature, exp and iss were checked, not its aud")
-        return
-    verifier = await ctx.tokens.verifier(audience)
-    await verifier.verify(access_token)
+def _user(ctx: RunContext) -> None:
+    if ctx.config.auth.user is None:
+        raise Unsupported("no test user configured (auth.user)")
+
+
+async def _password_token(ctx: RunContext) -> Token:
+    _user(ctx)
+    offered(await metadata(ctx), "password")
+    if not ctx.config.auth.client_id and ctx.config.auth.password_client is None:
+        raise Unsupported("no OAuth client for the password grant (auth.client_id or auth.password_client)")
+    return await ctx.tokens.password()
 
 
 async def password(ctx: RunContext, probe: Probe) -> None:
-    if ctx.config.auth.user is None:
-        probe.skip("no test user configured (auth.user)")
-        return
-    token = await ctx.tokens.password()
-    await _verified(ctx, probe, token.access_token)
+    if isinstance(ctx.login, JSONLogin) and ctx.config.auth.client_id is None and ctx.config.auth.password_client \
+            is None:
+        raise Unsupported(f"the user logs in with a JSON login, not the OAuth password grant ({ctx.login.source})")
+    token = await _password_token(ctx)
+    await verified(ctx, probe, token)
     if not token.refresh_token:
         probe.note("the password grant returned no refresh token")
 
 
+async def pkce_ready(ctx: RunContext) -> Discovery:
+    auth = ctx.config.auth
+    if auth.pkce is None or auth.user is None:
+        raise Unsupported("no PKCE client and test user configured (auth.pkce, auth.user)")
+    disc = await metadata(ctx)
+    if not disc.authorization_endpoint:
+        raise Unsupported(f"the provider's metadata ({disc.source_url}) names no authorization_endpoint")
+    offered(disc, "authorization_code")
+    if disc.offers_pkce("S256") is False:
+        raise Unsupported(f"the provider does not support PKCE S256 (code_challenge_methods_supported: "
+                          f"{', '.join(disc.code_challenge_methods_supported) or 'none'})")
+    return disc
+
+
 async def authorization_code(ctx: RunContext, probe: Probe) -> None:
-    if not _pkce_ready(ctx, probe):
-        return
+    await pkce_ready(ctx)
     token = await ctx.tokens.authorization_code_flow()
-    await _verified(ctx, probe, token.access_token)
-    status = await _use(probe, token.authorization, expect={200})
-    if status is not None and status != 200:
-        probe.fail(f"a token from the code flow was refused by the API ({status})", Rule.AUTH_FAILURE)
+    await verified(ctx, probe, token)
+    await accepted_by_api(probe, token, "a token from the code flow")
 
 
-def _pkce_ready(ctx: RunContext, probe: Probe) -> bool:
-    if ctx.config.auth.pkce is None or ctx.config.auth.user is None:
-        probe.skip("no PKCE client and test user configured (auth.pkce, auth.user)")
-        return False
-    return True
+async def user_token(ctx: RunContext) -> Token:
+    """A token with a refresh token: the password grant where offered, else the code flow."""
+    reasons: list[str] = []
+    for grant in (_password_token, _code_token):
+        try:
+            token = await grant(ctx)
+        except Unsupported as exc:
+            reasons.append(str(exc))
+            continue
+        if token.refresh_token:
+            return token
+        reasons.append(f"the {token.grant.replace('_', ' ')} grant returned no refresh token")
+    raise Unsupported("no refresh token to test: " + "; ".join(reasons))
 
 
-async def _refreshed(ctx: RunContext, probe: Probe) -> tuple[Token, Token] | None:
-    """A password-grant token and the one its refresh token was exchanged for (None: skipped)."""
-    if ctx.config.auth.user is None:
-        probe.skip("no test user configured (auth.user)")
-        return None
-    first = await ctx.tokens.password()
-    if not first.refresh_token:
-        probe.skip("the platform issues no refresh tokens")
-        return None
-    return first, await ctx.tokens.refresh(first.refresh_token)
+async def _code_token(ctx: RunContext) -> Token:
+    await pkce_ready(ctx)
+    return await ctx.tokens.authorization_code_flow()
 
 
 async def refresh_rotation(ctx: RunContext, probe: Probe) -> None:
-    pair = await _refreshed(ctx, probe)
-    if pair is None:
-        return
-    first, second = pair
+    first = await user_token(ctx)
+    offered(await metadata(ctx), "refresh_token")
+    second = await ctx.tokens.refresh(first)
     if second.refresh_token == first.refresh_token:
         probe.note("refresh tokens are not rotated")
-    status = await _use(probe, second.authorization, expect={200})
-    if status is not None and status != 200:
-        probe.fail(f"a refreshed access token was refused ({status})", Rule.AUTH_FAILURE)
+    await accepted_by_api(probe, second, "a refreshed access token")
 
 
 async def refresh_reuse(ctx: RunContext, probe: Probe) -> None:
-    pair = await _refreshed(ctx, probe)
-    if pair is None:
-        return
-    first, second = pair
+    first = await user_token(ctx)
+    offered(await metadata(ctx), "refresh_token")
+    second = await ctx.tokens.refresh(first)
     if second.refresh_token == first.refresh_token or first.refresh_token is None:
-        probe.skip("refresh tokens are not rotated, so reuse cannot be detected")
-        return
-    if await _accepted(ctx.tokens.refresh(first.refresh_token)):
+        raise Unsupported("refresh tokens are not rotated, so reuse cannot be detected")
+    owner = ctx.tokens.owner(first)
+    if await accepted(ctx.tokens.refresh(first.refresh_token, client=owner)):
         probe.fail("a used refresh token was accepted again (replay)", Rule.SECURITY_BREACH)
-    if second.refresh_token and await _accepted(ctx.tokens.refresh(second.refresh_token)):
+    if second.refresh_token and await accepted(ctx.tokens.refresh(second.refresh_token, client=owner)):
         probe.fail("after a replay, the rest of the token family still works", Rule.SECURITY_BREACH)
 
 
-async def _accepted(call: Awaitable[Any]) -> bool:
+async def _any_token(ctx: RunContext) -> Token:
+    """A token of the confidential client when there is one, else a user's token."""
+    try:
+        confidential(ctx)
+        offered(await metadata(ctx), "client_credentials")
+        return await ctx.tokens.client_credentials()
+    except Unsupported:
+        return await user_token(ctx)
+
+
+async def _unsupported_type(call: Awaitable[Any]) -> bool:
+    """True when the provider refuses the token's type by design (RFC 7009 2.2.1 unsupported_token_type)."""
     try:
         await call
     except TokenError as exc:
-        if exc.status is not None and exc.status >= 500:
-            raise
-        return False
-    return True
+        if exc.error == "unsupported_token_type":
+            return True
+        raise
+    return False
 
 
 async def revocation(ctx: RunContext, probe: Probe) -> None:
-    token = await ctx.tokens.client_credentials()
-    await ctx.tokens.revoke(token.access_token, "access_token")
-    await _refused(probe, token.authorization, "a revoked access token")
-    info = await ctx.tokens.introspect(token.access_token, "access_token")
-    if info.get("active"):
-        probe.fail("introspection says a revoked token is active", Rule.SECURITY_BREACH)
+    disc = await metadata(ctx)
+    if not disc.revocation_endpoint:
+        raise Unsupported(f"the provider's metadata ({disc.source_url}) names no revocation_endpoint "
+                          "(set auth.revocation_url if it has one)")
+    token = await _any_token(ctx)
+    owner = ctx.tokens.owner(token)
+    if not await _unsupported_type(ctx.tokens.revoke(token.access_token, "access_token", client=owner)):
+        await refused(probe, token.authorization, "a revoked access token")
+        if disc.introspection_endpoint and ctx.config.auth.client_secret is not None:
+            info = await ctx.tokens.introspect(token.access_token, "access_token")
+            if info.get("active"):
+                probe.fail("introspection says a revoked token is active", Rule.SECURITY_BREACH)
+        return
+    if not token.refresh_token:
+        raise Unsupported("the provider does not revoke access tokens (unsupported_token_type, allowed by RFC 7009) "
+                          "and the token has no refresh token to revoke instead")
+    await ctx.tokens.revoke(token.refresh_token, "refresh_token", client=owner)
+    probe.note("access tokens cannot be revoked (unsupported_token_type): the refresh token was revoked instead")
+    if await accepted(ctx.tokens.refresh(token.refresh_token, client=owner)):
+        probe.fail("a revoked refresh token still issues tokens", Rule.SECURITY_BREACH)
 
 
 async def introspection(ctx: RunContext, probe: Probe) -> None:
-    token = await ctx.tokens.client_credentials()
-    info = await ctx.tokens.introspect(token.access_token, "access_token")
+    disc = await metadata(ctx)
+    if not disc.introspection_endpoint:
+        raise Unsupported(f"the provider's metadata ({disc.source_url}) names no introspection_endpoint "
+                          "(set auth.introspection_url if it has one)")
+    confidential(ctx)
+    token = await _any_token(ctx)
+    subject, hint = token.access_token, "access_token"
+    try:
+        info = await ctx.tokens.introspect(subject, hint)
+    except TokenError as exc:
+        if exc.error != "unsupported_token_type" or not token.refresh_token:
+            raise
+        probe.note("the provider does not introspect access tokens (unsupported_token_type): the refresh token "
+                   "was introspected instead")
+        info = await ctx.tokens.introspect(token.refresh_token, "refresh_token")
     if info.get("active") is not True:
         probe.fail("introspection says a fresh token is inactive", Rule.AUTH_FAILURE)
     bogus = await ctx.tokens.introspect("sloguard-not-a-token-" + secrets.token_hex(8))
@@ -209,113 +237,24 @@ async def introspection(ctx: RunContext, probe: Probe) -> None:
 
 
 async def wrong_verifier(ctx: RunContext, probe: Probe) -> None:
-    if not _pkce_ready(ctx, probe):
-        return
+    await pkce_ready(ctx)
     grant = await ctx.tokens.authorize_code()
     exchange = ctx.tokens.exchange_code(grant.code, "wrong-" + secrets.token_urlsafe(40), grant.redirect_uri)
-    if await _accepted(exchange):
+    if await accepted(exchange):
         probe.fail("a code was exchanged with the wrong PKCE verifier", Rule.SECURITY_BREACH)
 
 
 async def reused_code(ctx: RunContext, probe: Probe) -> None:
-    if not _pkce_ready(ctx, probe):
-        return
+    await pkce_ready(ctx)
     grant = await ctx.tokens.authorize_code()
     await ctx.tokens.exchange_code(grant.code, grant.code_verifier, grant.redirect_uri)
-    if await _accepted(ctx.tokens.exchange_code(grant.code, grant.code_verifier, grant.redirect_uri)):
+    if await accepted(ctx.tokens.exchange_code(grant.code, grant.code_verifier, grant.redirect_uri)):
         probe.fail("an authorization code was exchanged twice", Rule.SECURITY_BREACH)
 
 
 async def wrong_redirect(ctx: RunContext, probe: Probe) -> None:
-    if not _pkce_ready(ctx, probe):
-        return
-    evil = "http://127.0.0.1:9/sloguard-not-registered"
-    try:
-        await ctx.tokens.authorize_code(redirect_uri=evil)
-    except TokenError as exc:
-        if exc.error == "unexpected_redirect" or (exc.status is not None and exc.status >= 500):
-            raise
-        return
-    probe.fail("the authorization server redirected a code to an unregistered redirect URI", Rule.SECURITY_BREACH)
-
-
-async def expired_token(ctx: RunContext, probe: Probe) -> None:
-    short = ctx.config.auth.short_lived_client
-    if short is None:
-        probe.skip("no short-lived client configured (auth.short_lived_client)")
-        return
-    secret = short.client_secret.get_secret_value() if short.client_secret else None
-    client = ctx.tokens.client("client_credentials", short.client_id, secret)
-    token = await ctx.tokens.client_credentials(client=client)
-    # Wait until just past the token's own exp claim (the server's clock), not the client's estimate.
-    claims = jwt.decode(token.access_token, options={"verify_signature": False})
-    expires = float(claims.get("exp") or token.expires_at or time.time())
-    wait = expires + ctx.config.auth.expiry_leeway_s - time.time() + 0.25
-    if wait > 30:
-        probe.skip(f"the short-lived client's token is good for {wait:.0f} s more (lifetime + "
-                   "auth.expiry_leeway_s); the check waits at most 30 s")
-        return
-    await asyncio.sleep(max(wait, 0))
-    await _refused(probe, token.authorization, "an expired access token")
-
-
-async def tampered_signature(ctx: RunContext, probe: Probe) -> None:
-    token = await ctx.tokens.client_credentials()
-    await _refused(probe, f"Bearer {tampered(token.access_token)}", "a token with a tampered signature")
-
-
-async def alg_none(ctx: RunContext, probe: Probe) -> None:
-    disc = await ctx.tokens.discovery()
-    await _refused(probe, f"Bearer {unsigned_token(disc.issuer, ctx.config.auth.audience)}",
-                   "an unsigned token (alg: none)")
-
-
-async def forged_signature(ctx: RunContext, probe: Probe) -> None:
-    disc = await ctx.tokens.discovery()
-    await _refused(probe, f"Bearer {forged_token(disc.issuer, ctx.config.auth.audience, None)}",
-                   "a token signed by an unknown key")
-
-
-async def wrong_audience(ctx: RunContext, probe: Probe) -> None:
-    other = ctx.config.auth.foreign_audience
-    if not other:
-        probe.skip("no second audience configured (auth.foreign_audience): a correctly signed token for "
-                   "another API is needed")
-        return
-    client = ctx.tokens.client("client_credentials")
-    data = {"grant_type": "client_credentials", "resource": other}
-    response = await ctx.tokens.raw_token_request(data, client.httpx_auth())
-    token = response.json().get("access_token") if response.status_code == 200 else None
-    if not token:
-        probe.skip(f"the authorization server issues no token for resource {other!r} ({response.status_code})")
-        return
-    aud = jwt.decode(token, options={"verify_signature": False}).get("aud")
-    if aud != other and other not in (aud or []):
-        probe.skip(f"the authorization server ignored resource={other!r} (the token's aud is {aud!r})")
-        return
-    await _refused(probe, f"Bearer {token}", f"a token for audience {other!r}")
-
-
-async def missing_scope(ctx: RunContext, probe: Probe) -> None:
-    readonly = ctx.config.auth.readonly_client
-    entry = protected_write(ctx)
-    if readonly is None or entry is None:
-        probe.skip("no read-only client (auth.readonly_client) or no protected delete operation")
-        return
-    secret = readonly.client_secret.get_secret_value() if readonly.client_secret else None
-    token = await ctx.tokens.client_credentials(client=ctx.tokens.client("client_credentials", readonly.client_id,
-                                                                         secret))
-    url = entry.path
-    for name in [p.name for p in entry.parameters if p.location == "path"] or ["id"]:
-        url = url.replace("{" + name + "}", "sloguard-probe-" + secrets.token_hex(4))
-    response = await probe.call(entry.method, url, expect={403}, auth=token.authorization, measure=False,
-                                retry=False)
-    if response is None:
-        return
-    if response.status_code != 403:
-        rule = Rule.SECURITY_BREACH if response.status_code not in (401,) else Rule.OPERATION_FAILED
-        probe.fail(f"a token without the write scope got {response.status_code} on {entry.method} {entry.path}, "
-                   "expected 403", rule)
+    await pkce_ready(ctx)
+    await tokens.wrong_redirect(ctx, probe)
 
 
 CHECKS: dict[str, tuple[str, Rule, OAuthCheck]] = {
@@ -330,12 +269,12 @@ CHECKS: dict[str, tuple[str, Rule, OAuthCheck]] = {
     "wrong-verifier": ("wrong PKCE verifier is refused", Rule.SECURITY_BREACH, wrong_verifier),
     "reused-code": ("reused authorization code is refused", Rule.SECURITY_BREACH, reused_code),
     "wrong-redirect": ("unregistered redirect URI is refused", Rule.SECURITY_BREACH, wrong_redirect),
-    "expired-token": ("expired token is refused", Rule.SECURITY_BREACH, expired_token),
-    "tampered-signature": ("tampered signature is refused", Rule.SECURITY_BREACH, tampered_signature),
-    "forged-signature": ("token from an unknown key is refused", Rule.SECURITY_BREACH, forged_signature),
-    "alg-none": ("alg: none is refused", Rule.SECURITY_BREACH, alg_none),
-    "wrong-audience": ("token for another audience is refused", Rule.SECURITY_BREACH, wrong_audience),
-    "missing-scope": ("missing scope is refused (403)", Rule.SECURITY_BREACH, missing_scope),
+    "expired-token": ("expired token is refused", Rule.SECURITY_BREACH, tokens.expired_token),
+    "tampered-signature": ("tampered signature is refused", Rule.SECURITY_BREACH, tokens.tampered_signature),
+    "forged-signature": ("token from an unknown key is refused", Rule.SECURITY_BREACH, tokens.forged_signature),
+    "alg-none": ("alg: none is refused", Rule.SECURITY_BREACH, tokens.alg_none),
+    "wrong-audience": ("token for another audience is refused", Rule.SECURITY_BREACH, tokens.wrong_audience),
+    "missing-scope": ("missing scope is refused (403)", Rule.SECURITY_BREACH, tokens.missing_scope),
 }
 
 
@@ -345,11 +284,23 @@ async def run(ctx: RunContext, spec: CheckSpec, name: str) -> None:
     check = CHECKS[name][2]
     try:
         await check(ctx, probe)
+    except Unsupported as exc:
+        probe.skip(str(exc))
     except AuthConfigError as exc:
         probe.skip(str(exc))
+    except DiscoveryError as exc:
+        probe.skip(f"no OAuth authorization server metadata: {exc}")
     except AuthError as exc:
         status = getattr(exc, "status", None)
-        rule = Rule.AUTH_FAILURE
-        probe.fail(f"{exc}" + (f" (HTTP {status})" if status else ""), rule)
+        probe.fail(f"{exc}" + (f" (HTTP {status})" if status and f"HTTP {status}" not in str(exc) else ""),
+                   Rule.AUTH_FAILURE)
     finally:
         current_probe.set(None)
+    if probe.failures or probe.undecided is not None:
+        # Asked only now, so the checks start with the rest of the batch instead of waiting for the
+        # suite's login; but when that login failed, it is the one root cause: "auth · login" carries it.
+        failure = await ctx.login_failure()
+        if failure is not None:
+            probe.findings.clear()
+            probe.undecided = None
+            probe.skip(failure)

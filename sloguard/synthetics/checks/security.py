@@ -16,6 +16,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sloguard.auth import AuthConfigError, DiscoveryError, JSONLogin, OAuth2Login
 from sloguard.catalog import Entry
 from sloguard.severity import Rule
 
@@ -144,29 +145,59 @@ async def cross_tenant(ctx: RunContext, spec: CheckSpec, list_entry: Entry, get_
         await probe.call("DELETE", url, expect={204, 200, 404}, measure=False, retry=False)
 
 
+async def failed_login(ctx: RunContext, username: str) -> tuple[str, dict[str, Any]] | str:
+    """The suite's user login (its URL and body) for a made-up user, or why there is none to throttle."""
+    login = ctx.login
+    if ctx.config.target.environment == "production":
+        return "off on production targets: the probe sends failed logins to the real user login"
+    password = secrets.token_hex(8)
+    if isinstance(login, JSONLogin):
+        return login.url, {"json": {login.username_field: username, login.password_field: password}}
+    if not isinstance(login, OAuth2Login) or ctx.config.auth.user is None:
+        return f"the suite has no user login to throttle ({login.describe()})"
+    try:
+        disc = await ctx.tokens.metadata()
+    except DiscoveryError:
+        disc = None
+    token_url = login.token_url or (disc.token_endpoint if disc is not None else None)
+    if token_url is None:
+        return "no token endpoint known (no discovery document, no auth.token_url)"
+    if disc is not None and disc.offers_grant("password") is False:
+        return "the provider does not offer the password grant: there is no user login to throttle"
+    try:
+        client = ctx.tokens.client("password")
+    except AuthConfigError as exc:
+        return str(exc)
+    data = {"grant_type": "password", "username": username, "password": password}
+    headers = client.apply(data)
+    return token_url, {"data": data, "headers": headers}
+
+
 async def login_throttling(ctx: RunContext, spec: CheckSpec, attempts: int = 8) -> None:
     """Repeated failed logins must be throttled (429), for a username that does not exist."""
     probe = ctx.probe(spec)
-    try:
-        disc = await ctx.tokens.discovery()
-        token_url = disc.endpoint("token_endpoint")
-    except Exception as exc:
-        probe.fail(f"discovery failed: {exc}", Rule.AUTH_FAILURE)
+    down = await ctx.login_failure()
+    if down is not None:  # the login itself fails: "auth · login" carries that finding
+        probe.skip(down)
         return
     username = f"sloguard-probe-{secrets.token_hex(4)}@invalid.test"
-    client_id = ctx.config.auth.client_id or ""
-    secret = ctx.config.auth.client_secret.get_secret_value() if ctx.config.auth.client_secret else ""
+    found = await failed_login(ctx, username)
+    if isinstance(found, str):
+        probe.skip(found)
+        return
+    url, request = found
     for _ in range(attempts):
-        response = await probe.call(
-            "POST", token_url, expect={400, 401, 429}, auth=None, retry=False, measure=False,
-            data={"grant_type": "password", "username": username, "password": secrets.token_hex(8),
-                  "client_id": client_id, "client_secret": secret},
-        )
-        if response is not None and response.status_code == 429:
+        response = await probe.call("POST", url, expect={400, 401, 422, 429}, auth=None, retry=False,
+                                    measure=False, **request)
+        if response is None or response.status_code >= 500:
+            probe.inconclusive(f"the login answered {response.status_code if response else 'nothing'}, so "
+                               "throttling was not judged")
+            return
+        if response.status_code == 429:
             if not response.headers.get("retry-after"):
                 probe.note("429 without Retry-After")
             return
-        if response is not None and response.status_code == 200:
+        if response.status_code == 200:
             probe.fail("a login with a random password succeeded", Rule.SECURITY_BREACH)
             return
     probe.fail(f"{attempts} failed logins for one username were never throttled (no 429)", Rule.SECURITY_BREACH)
