@@ -241,7 +241,8 @@ class Client:
             ) as answer:
                 sent = list(answer.request_info.headers.items())  # what went on the wire, auto headers too
                 status = answer.status
-                raw_headers = list(answer.headers.items())
+                # as they came, Content-Encoding included (aiohttp decoded the body, once)
+                raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.raw_headers]
                 payload = await answer.read()
                 response = Answer(status, answer.headers, payload, url_sent)
         except (TimeoutError, aiohttp.ClientError, ssl.SSLError) as exc:

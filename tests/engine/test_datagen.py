@@ -283,7 +283,8 @@ def _token(base_url: str) -> str:
 def test_generated_requests_run_crud_chains_on_the_reference_platform(platform: Any) -> None:
     """Generated bodies are accepted and pooled ids address real records, for every integration."""
     catalog = build_catalog(load_spec(f"{platform.base_url}/api/v1/openapi.json", timeout=10))
-    chains = {c.integration: c for c in catalog.crud_chains() if c.integration != "platform"}
+    own = {"platform", "tasks", "workflows", "users"}  # the platform's own routes, grouped by their tags
+    chains = {c.integration: c for c in catalog.crud_chains() if c.integration not in own}
     assert len(chains) == 33
     gen, pool = DataGenerator(catalog, seed=7), IdPool()
     headers = {"Authorization": f"Bearer {_token(platform.base_url)}"}

@@ -22,7 +22,7 @@ def test_list_faults_names_every_fault() -> None:
     run = sloguard("platform", "serve", "--list-faults")
     assert run.returncode == 0
     listed = {line.split("=", 1)[0] for line in run.stdout.splitlines() if line.strip()}
-    assert listed == set(FAULTS) and len(listed) == 14
+    assert listed == set(FAULTS) and len(listed) == 15
 
 
 @pytest.mark.parametrize(("fault", "expected"), [

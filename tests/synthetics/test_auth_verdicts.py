@@ -133,7 +133,7 @@ def test_the_real_atoms_json_login_needs_only_a_username_and_a_password(
     assert sent["method"] == "POST" and sent["url"].endswith("/api/auth/login")
     assert sent["request_headers"]["content-type"] == "application/json"
     assert json.loads(sent["request_body"])["username"] == "alice@acme.test" and sent["status"] == 200
-    for protected in ("platform · GET /api/v1/users/me", "slack · GET /api/slack/messages"):
+    for protected in ("users · GET /api/v1/users/me", "slack · GET /api/slack/messages"):
         assert run.status_of(protected) == "passed", run.result(protected)
     # The login operation is the login's, not swept with made-up credentials.
     assert run.summary["coverage"]["checked"] == run.summary["coverage"]["total"] == 4

@@ -7,11 +7,13 @@ read-only target, so a broken endpoint cannot change production data while being
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 import uuid
 from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -65,11 +67,17 @@ def _probe_request(ctx: RunContext, entry: Entry) -> tuple[str, Any]:
         data = ctx.data.for_entry(entry, ctx.ids)
         return data.url_path, data.body
     if ctx.read_only:
-        return _fill(entry.path, None, "sloguard-probe-" + secrets.token_hex(4)), {}
+        return _made_up(entry.path), {}
     data = ctx.data.for_entry(entry, None)
     if "{" in entry.path:  # never a real id: a probe must not delete the records other checks use
-        return _fill(entry.path, None, "sloguard-probe-" + secrets.token_hex(4), {}), data.body
+        return _made_up(entry.path), data.body
     return data.url_path, data.body
+
+
+def _made_up(path: str) -> str:
+    """The path with a made-up id in every template (``/workflows/{id}/run``, not ``/workflows//run``)."""
+    made_up = quote("sloguard-probe-" + secrets.token_hex(4), safe="")
+    return re.sub(r"\{[^}/]+\}", made_up, path)
 
 
 async def probe_access(ctx: RunContext, spec: CheckSpec, entry: Entry, forged: str) -> None:
