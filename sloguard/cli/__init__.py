@@ -14,6 +14,7 @@ from sloguard.errors import UsageError
 
 from .check import catalog, check
 from .demo import demo
+from .load import load
 from .platform import platform_app
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(platform_app, name="platform")
 app.command("check")(check)
 app.command("catalog")(catalog)
 app.command("demo")(demo)
+app.command("load")(load)
 
 
 def main() -> None:
