@@ -10,6 +10,7 @@ the sustained period (P0 HIGH_ERROR_RATE). It imports no Locust, so it is tested
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from .plan import LoadPlan
 from .tallies import StepTally
 
 RAMP_GRACE_S = 30.0
-ABORT_MIN_REQUESTS = 5  # a second with fewer requests neither starts nor ends a bad period
+ABORT_MIN_REQUESTS = 20  # the abort window needs this many requests to judge an error rate
 
 
 @dataclass
@@ -129,9 +130,11 @@ class Controller:
         self.abort: Abort | None = None
         self.stopped_after: int | None = None
         self.notes: list[str] = []
-        self._bad_since: float | None = None
-        self._bad_requests = self._bad_errors = 0
+        self.locust_totals: dict[str, int] = {}
+        self._recent: deque[tuple[float, int, int]] = deque()
         self._last_sample = clock()
+        self._reached_at: float | None = None
+        self.settle_s = plan.settle_s
 
     # ---------------------------------------------------------------- phases
 
@@ -172,7 +175,12 @@ class Controller:
             if late and not reached:
                 self.notes.append(f"step {self.step + 1}: only {self.user_count():,} of {step.users:,} users "
                                   "started in time; holding with what runs")
-            if reached or late:
+                self._reached_at = now - self.settle_s
+            elif reached and self._reached_at is None:
+                self._reached_at = now
+            # Settle before measuring: every user has logged in and run at least one iteration.
+            if self._reached_at is not None and now - self._reached_at >= self.settle_s:
+                self._reached_at = None
                 self._enter(self.step, "hold")
         elif self.phase == "hold" and now - self.phase_started >= step.hold_s:
             index = self.step
@@ -212,25 +220,33 @@ class Controller:
         return point
 
     def _check_abort(self, point: Point, now: float) -> None:
-        t = point.tally
-        if t.requests < ABORT_MIN_REQUESTS or self.abort is not None:
+        """Abort when the error rate over the last ``abort_after_s`` seconds is above the threshold (like an
+        alert rule on ``errors[5m] / requests[5m]``), once the run has run that long."""
+        self._recent.append((now, point.tally.requests, point.tally.errors))
+        while self._recent and self._recent[0][0] <= now - self.abort_after_s:
+            self._recent.popleft()
+        if self.abort is not None or now - self.started_mono < self.abort_after_s:
             return
-        if (t.error_rate or 0.0) > self.abort_rate:
-            if self._bad_since is None:
-                self._bad_since = now - point.interval_s
-                self._bad_requests = self._bad_errors = 0
-            self._bad_requests += t.requests
-            self._bad_errors += t.errors
-            if now - self._bad_since >= self.abort_after_s:
-                self.abort = Abort(self.step, self._bad_errors / max(1, self._bad_requests), now - self._bad_since,
-                                   point.users)
-        else:
-            self._bad_since = None
+        requests = sum(r for _, r, _ in self._recent)
+        errors = sum(e for _, _, e in self._recent)
+        if requests >= ABORT_MIN_REQUESTS and errors / requests > self.abort_rate:
+            self.abort = Abort(self.step, errors / requests, self.abort_after_s, point.users)
 
     # ---------------------------------------------------------------- results
 
     def all_acked(self, workers: list[str]) -> bool:
         return all(self.aggregator.acked.get(w, 0) >= self.seq for w in workers)
+
+    def totals(self) -> dict[str, int]:
+        """Requests over every phase (ramps included), as the generators counted them."""
+        requests = errors = tokens = 0
+        for data in self.aggregator.phases.values():
+            for key, (_, _, tally) in data.scopes.items():
+                requests += tally.requests
+                errors += tally.errors
+                if key == "auth · token":
+                    tokens += tally.requests
+        return {"requests": requests, "errors": errors, "token_requests": tokens}
 
     def measures(self) -> dict[int, PhaseMeasure]:
         out: dict[int, PhaseMeasure] = {}

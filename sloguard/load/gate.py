@@ -57,7 +57,7 @@ class ScopeResult:
         return {"kind": self.kind, "key": self.key, "name": self.name, "integration": self.integration,
                 "requests": t.requests, "errors": t.errors, "unavailable": t.unavailable,
                 "error_rate": t.error_rate, "p50_ms": self.p(50), "p95_ms": self.p(95), "p99_ms": self.p(99),
-                "max_ms": t.latency.max_ms, "met": self.met, "misses": self.misses}
+                "max_ms": t.latency.max_ms, "failed_statuses": t.statuses, "met": self.met, "misses": self.misses}
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class GeneratorSummary:
     demand_percent: float  # CPU used + waited for, busiest worker
     cpu_percent: float
     wait_percent: float
+    lag_p95_ms: float | None
     lag_p99_ms: float | None
     schedule_lag_p99_ms: float | None
     iterations: int
@@ -87,6 +88,7 @@ class GeneratorSummary:
     memory_mb: float
     problems: list[str] = field(default_factory=list)
     workers_needed: int | None = None
+    starved: bool = False  # it needed little CPU but waited for it: other processes took the cores
 
     @property
     def valid(self) -> bool:
@@ -103,30 +105,43 @@ class GeneratorSummary:
         iterations = sum(u.iterations for u in workers)
         dropped = sum(u.dropped for u in workers)
         out = cls(len(usage), busiest.demand_percent, busiest.cpu_percent, busiest.wait_percent,
-                  lag.lag.percentile(99), sched.schedule_lag.percentile(99), iterations, dropped,
-                  sum(u.memory_bytes for u in workers) / 2**20)
+                  lag.lag.percentile(95), lag.lag.percentile(99), sched.schedule_lag.percentile(99), iterations,
+                  dropped, sum(u.memory_bytes for u in workers) / 2**20)
         if out.demand_percent > limits.max_cpu_percent:
             wait = f", {out.wait_percent:.0f}% of it waiting for a core" if out.wait_percent >= 10 else ""
             out.problems.append(f"generator CPU {out.demand_percent:.0f}%{wait} (limit {limits.max_cpu_percent:g}%)")
-        if out.lag_p99_ms is not None and out.lag_p99_ms > limits.max_loop_lag_ms:
-            out.problems.append(f"event-loop lag p99 {out.lag_p99_ms:.0f} ms (limit {limits.max_loop_lag_ms:g} ms)")
+        if out.lag_p95_ms is not None and out.lag_p95_ms > limits.max_loop_lag_ms:
+            out.problems.append(f"event-loop lag p95 {out.lag_p95_ms:.0f} ms (limit {limits.max_loop_lag_ms:g} ms)")
         if out.schedule_lag_p99_ms is not None and out.schedule_lag_p99_ms > limits.max_schedule_lag_ms:
             out.problems.append(f"schedule lag p99 {out.schedule_lag_p99_ms:.0f} ms "
                                 f"(limit {limits.max_schedule_lag_ms:g} ms)")
         if iterations and dropped / iterations > limits.max_dropped_ratio:
             out.problems.append(f"{dropped:,} of {iterations:,} iterations dropped ({dropped / iterations:.1%}): "
                                 "the user pool was too small for the arrival rate")
-        if out.problems:
+        if out.problems and out.cpu_percent >= limits.target_cpu_percent:
             n = max(1, len(usage))
             out.workers_needed = max(n + 1, math.ceil(n * max(out.demand_percent, 1.0) / limits.target_cpu_percent))
+        elif out.problems and not dropped:
+            out.starved = True
         return out
+
+    @property
+    def remedy(self) -> str:
+        if self.workers_needed:
+            return f"run with --workers {self.workers_needed}"
+        if not self.starved:
+            return "give the rate profile more users (its pool of pre-allocated users)"
+        return (f"it used {self.cpu_percent:.0f}% of a core but waited for one {self.wait_percent:.0f}% of the "
+                "time: other processes took the machine's cores — run the generator on a quieter machine")
 
     def to_dict(self) -> dict[str, Any]:
         return {"workers": self.workers, "cpu_demand_percent": round(self.demand_percent, 1),
                 "cpu_percent": round(self.cpu_percent, 1), "cpu_wait_percent": round(self.wait_percent, 1),
-                "loop_lag_p99_ms": self.lag_p99_ms, "schedule_lag_p99_ms": self.schedule_lag_p99_ms,
+                "loop_lag_p95_ms": self.lag_p95_ms, "loop_lag_p99_ms": self.lag_p99_ms,
+                "schedule_lag_p99_ms": self.schedule_lag_p99_ms,
                 "iterations": self.iterations, "dropped": self.dropped, "memory_mb": round(self.memory_mb, 1),
-                "valid": self.valid, "problems": self.problems, "workers_needed": self.workers_needed}
+                "valid": self.valid, "problems": self.problems, "workers_needed": self.workers_needed,
+                "starved": self.starved, "remedy": self.remedy if self.problems else None}
 
 
 @dataclass
@@ -293,7 +308,7 @@ def _decide(result: StepResult, step: StepPlan, plan: LoadPlan, min_samples: int
     if gen is not None and not gen.valid and not aborted_here:
         result.status = "inconclusive"
         result.reason = (f"invalid step: the load generator was the bottleneck ({'; '.join(gen.problems)}); "
-                         f"it measured itself, not the target — run with --workers {gen.workers_needed}")
+                         f"it measured itself, not the target — {gen.remedy}")
         return
     overall = result.scopes[0]
     if overall.tally.requests < min_samples and not aborted_here:

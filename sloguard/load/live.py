@@ -28,6 +28,7 @@ class LiveProgress:
         self.console = Console(file=sys.stderr)
         self._live: Live | None = None
         self._last_plain = 0.0
+        self._last_phase: tuple[int, str] = (-1, "idle")
         if self.console.is_terminal and not quiet:
             self._live = Live(self._table(), console=self.console, refresh_per_second=2, transient=False)
             self._live.start()
@@ -77,7 +78,10 @@ class LiveProgress:
             self._live.update(self._table())
             return
         now = time.monotonic()
-        if self.quiet or now - self._last_plain < PLAIN_EVERY_S or not self.controller.timeline:
+        phase = (self.controller.step, self.controller.phase)
+        changed = phase != self._last_phase
+        self._last_phase = phase
+        if self.quiet or not self.controller.timeline or (not changed and now - self._last_plain < PLAIN_EVERY_S):
             return
         self._last_plain = now
         n = self.numbers()

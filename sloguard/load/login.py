@@ -24,7 +24,7 @@ from sloguard.errors import UsageError
 
 from .mix import AUTH_OPERATION
 
-REFRESH_MARGIN_S = 30.0  # renew this long before expires_in runs out (or at 90% of a short lifetime)
+REFRESH_MARGIN_S = 30.0  # renew this long before expires_in runs out (a quarter of a short lifetime)
 RETRY_AFTER_FAILURE_S = 2.0
 
 
@@ -150,8 +150,9 @@ class VirtualUserLogin:
             response.success()
         lifetime = float(body.get("expires_in") or 300)
         self._refresh_token = body.get("refresh_token") if isinstance(body.get("refresh_token"), str) else None
-        self._renew_at = now + max(lifetime * 0.9 if lifetime <= 10 * REFRESH_MARGIN_S else
-                                   lifetime - REFRESH_MARGIN_S, 1.0)
+        # exp has whole-second granularity, so a short-lived token can end a second early.
+        margin = min(REFRESH_MARGIN_S, max(1.5, 0.25 * lifetime))
+        self._renew_at = now + max(lifetime - margin, 0.5)
         client.auth_header = f"Bearer {token}"
         return True
 

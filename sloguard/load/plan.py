@@ -69,9 +69,14 @@ class LoadPlan:
         before = self.steps[index - 1].users if index > 0 else 0
         return abs(self.steps[index].users - before) / self.spawn_rate
 
+    @property
+    def settle_s(self) -> float:
+        """After a step's users run, how long before its hold starts (each user has done an iteration)."""
+        return min(max(self.think_time_s[1], 1.0), 30.0) if self.mode == "closed" else 1.0
+
     def expected_s(self) -> float:
         """How long the run should take if nothing aborts it."""
-        return sum(self.ramp_s(i) + s.hold_s for i, s in enumerate(self.steps))
+        return sum(self.ramp_s(i) + self.settle_s + s.hold_s for i, s in enumerate(self.steps))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -56,8 +56,8 @@ class Recorder:
         bucket = self.buckets.get(key)
         if bucket is None:
             bucket = self.buckets[key] = Bucket()
-        bucket.add(latency, error, unavailable)
-        self.window.add(latency, error, unavailable)
+        bucket.add(latency, error, unavailable, status)
+        self.window.add(latency, error, unavailable, status)
 
     # ---------------------------------------------------------------- phases and reports
 

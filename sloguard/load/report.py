@@ -65,6 +65,7 @@ def document(outcome: RunOutcome, config: Any) -> dict[str, Any]:
         "steps": [s.to_dict() for s in outcome.steps], "knee": outcome.knee.to_dict(),
         "targets": [t.to_dict() for t in outcome.targets], "recommendations": outcome.recommendations,
         "notes": list(plan.notes) + outcome.notes, "soak": outcome.soak,
+        "totals": outcome.controller.totals(), "locust_totals": outcome.controller.locust_totals,
         "timeline": [p.to_dict() for p in outcome.controller.timeline],
         "target_metrics": [{"t": s.t, "cpu_s": s.cpu_s, "rss_bytes": s.rss_bytes} for s in outcome.target_samples],
     }

@@ -104,6 +104,7 @@ def run_controller(config: Config, plan: LoadPlan, options: RunOptions) -> RunOu
         runner.start_shape()
         _watch(runner, controller, live)
         _final_reports(runner, controller, ctx, distributed)
+        controller.locust_totals = _locust_totals(runner)
     finally:
         if live is not None:
             live.stop()
@@ -154,6 +155,15 @@ def _final_reports(runner: Any, controller: Controller, ctx: LoadContext, distri
     else:
         controller.notes.append("not every worker reported its last phase in time; its tallies may be missing")
     controller.sample()
+
+
+def _locust_totals(runner: Any) -> dict[str, int]:
+    """Locust's own request counts (merged from its workers by Locust), to cross-check ours."""
+    from .mix import AUTH_OPERATION
+
+    stats = runner.stats
+    return {"requests": int(stats.total.num_requests), "failures": int(stats.total.num_failures),
+            "token_requests": int(stats.get(AUTH_OPERATION, "POST").num_requests)}
 
 
 def _scraper(config: Config) -> Scraper | None:

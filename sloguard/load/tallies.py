@@ -36,12 +36,15 @@ class StepTally:
     errors: int = 0
     unavailable: int = 0
     latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    statuses: dict[str, int] = field(default_factory=dict)  # the failed requests' status ("none": no answer)
 
     def merge(self, other: StepTally) -> None:
         self.requests += other.requests
         self.errors += other.errors
         self.unavailable += other.unavailable
         self.latency.merge(other.latency)
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
 
     @property
     def error_rate(self) -> float | None:
@@ -56,12 +59,13 @@ class StepTally:
 
     def to_dict(self) -> dict[str, Any]:
         return {"requests": self.requests, "errors": self.errors, "unavailable": self.unavailable,
-                "latency": self.latency.encode()}
+                "latency": self.latency.encode(), "statuses": dict(self.statuses)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StepTally:
         return cls(int(data["requests"]), int(data["errors"]), int(data["unavailable"]),
-                   LatencyHistogram.decode(str(data.get("latency") or "")))
+                   LatencyHistogram.decode(str(data.get("latency") or "")),
+                   {str(k): int(v) for k, v in (data.get("statuses") or {}).items()})
 
     @classmethod
     def merged(cls, tallies: Iterable[StepTally]) -> StepTally:
@@ -74,7 +78,7 @@ class StepTally:
 class Bucket:
     """The hot-path front of a `StepTally`: plain counters and a dict of HDR bucket floors."""
 
-    __slots__ = ("counts", "errors", "max_us", "min_us", "requests", "unavailable")
+    __slots__ = ("counts", "errors", "max_us", "min_us", "requests", "statuses", "unavailable")
 
     def __init__(self) -> None:
         self.requests = 0
@@ -83,14 +87,17 @@ class Bucket:
         self.counts: dict[int, int] = {}
         self.max_us = 0
         self.min_us = 0
+        self.statuses: dict[str, int] = {}
 
-    def add(self, ms: float | None, error: bool, unavailable: bool) -> None:
+    def add(self, ms: float | None, error: bool, unavailable: bool, status: int | None = None) -> None:
         """One request: its latency (None when nothing answered) and how it went."""
         self.requests += 1
         if error:
             self.errors += 1
             if unavailable:
                 self.unavailable += 1
+            key = str(status) if status else "none"
+            self.statuses[key] = self.statuses.get(key, 0) + 1
         if ms is None:
             return
         us = max(1, round(ms * 1000))
@@ -106,6 +113,8 @@ class Bucket:
         self.requests += other.requests
         self.errors += other.errors
         self.unavailable += other.unavailable
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
         for floor, n in other.counts.items():
             self.counts[floor] = self.counts.get(floor, 0) + n
         if other.max_us > self.max_us:
@@ -127,4 +136,4 @@ class Bucket:
         return hist
 
     def tally(self) -> StepTally:
-        return StepTally(self.requests, self.errors, self.unavailable, self.histogram())
+        return StepTally(self.requests, self.errors, self.unavailable, self.histogram(), dict(self.statuses))

@@ -27,15 +27,30 @@ class Sample:
     rss_bytes: float | None
 
 
+def _sample_line(text: str, name: str) -> str | None:
+    """The first sample line of ``name`` (found with str.find: an exposition can be megabytes, and
+    parsing all of it would stall the generator's event loop for longer than its latencies)."""
+    at = 0
+    while (at := text.find(name, at)) >= 0:
+        if at == 0 or text[at - 1] == "\n":
+            end = text.find("\n", at)
+            return text[at:end if end >= 0 else len(text)]
+        at += len(name)
+    return None
+
+
 def parse(text: str) -> tuple[float | None, float | None]:
-    cpu = rss = None
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name in (CPU, "process_cpu_seconds") and cpu is None:
-                cpu = float(s.value)
-            elif s.name == RSS and rss is None:
-                rss = float(s.value)
-    return cpu, rss
+    """(process CPU seconds, resident bytes) from a Prometheus text exposition."""
+    values: list[float | None] = []
+    for name in (CPU, RSS):
+        line = _sample_line(text, name + " ") or _sample_line(text, name + "{")
+        value = None
+        if line is not None:
+            for family in text_string_to_metric_families(line + "\n"):
+                for sample in family.samples:
+                    value = float(sample.value)
+        values.append(value)
+    return values[0], values[1]
 
 
 class Scraper:
