@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +16,7 @@ from sloguard.errors import UsageError
 from .check import ConfigOpt, TargetOpt
 
 ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="smoke | capacity | soak | stress | rate")]
+CHILD_ENV = "SLOGUARD_LOAD_PROCESS"  # set in the process that runs Locust (python -m sloguard.load)
 
 
 def _duration(text: str | None) -> float | None:
@@ -55,28 +58,60 @@ def load(
     cfg = load_config(config, overrides={"target": {"base_url": target}} if target else None)
     check_allowed(cfg)
     plan = resolve(cfg, profile, users=users, duration_s=_duration(duration), scale=scale, workers=workers, rps=rps)
+    common = ["--profile", profile, "--scale", str(scale)]
+    for flag, value in (("--config", config), ("--target", target), ("--users", users), ("--duration", duration),
+                        ("--rps", rps)):
+        if value is not None:
+            common += [flag, str(value)]
+    if os.environ.get(CHILD_ENV) != "1":
+        # Bad input was refused above (exit 2); the run itself gets a process of its own, where Locust
+        # can patch the standard library for gevent before anything else imports ssl.
+        extra = ["--workers", str(workers)] if workers else []
+        extra += ["--master", "--expect-workers", str(expect_workers), "--master-bind-host", master_bind_host] \
+            if master else []
+        extra += ["--worker", "--master-host", master_host] if worker else []
+        extra += ["--json"] if as_json else []
+        raise typer.Exit(spawn_load_process([*common, "--master-port", str(master_port), *extra]))
 
-    from sloguard.load import run  # imports Locust, which patches the standard library for gevent
+    from sloguard.load import run
 
     if worker:
         raise typer.Exit(run.run_worker(cfg, plan, master_host, master_port))
     from sloguard.cli.launch import free_port
 
-    worker_args = ["--profile", profile, "--scale", str(scale)]
-    for flag, value in (("--config", config), ("--target", target), ("--users", users), ("--duration", duration),
-                        ("--rps", rps)):
-        if value is not None:
-            worker_args += [flag, str(value)]
     reports = Path(cfg.reports.dir) / "load"
     options = run.RunOptions(
         workers=workers, master=master, expect_workers=expect_workers,
         master_bind_host=master_bind_host if master else "127.0.0.1",
         master_port=master_port if master else (free_port() if workers else master_port),
-        worker_args=worker_args, reports_dir=reports, live=True,
+        worker_args=common, reports_dir=reports, live=True,
     )
     outcome = run.run_controller(cfg, plan, options)
     code = finish(outcome, cfg, reports, as_json=as_json)
     raise typer.Exit(code)
+
+
+def spawn_load_process(args: list[str]) -> int:
+    """Run ``python -m sloguard.load ARGS`` (this terminal, this environment) and return its exit code."""
+    env = {**os.environ, CHILD_ENV: "1"}
+    try:
+        return subprocess.run([sys.executable, "-m", "sloguard.load", *args], env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 130
+
+
+def child_main() -> None:
+    """The entry of ``python -m sloguard.load``: the same command, run in this (gevent) process."""
+    os.environ[CHILD_ENV] = "1"
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(load)
+    try:
+        app()
+    except UsageError as exc:
+        typer.echo(f"sloguard: error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 def finish(outcome: object, cfg: object, reports: Path, *, as_json: bool) -> int:

@@ -1,12 +1,15 @@
-"""Running a plan on Locust's own engine, as a library, in this process.
+"""Running a plan on Locust's own engine, as a library, in the load run's own process.
 
-``workers == 0``: this process is the only generator (Locust's LocalRunner). ``workers > 0``: it
-is Locust's MasterRunner and starts that many local worker processes (``sloguard load --worker``),
-which connect back over Locust's own master/worker protocol; ``--master`` waits for workers on
-other machines instead. Locust runs as a library, not as the ``locust`` command: the controller
-needs the runner's events and state (phases, reports, early abort, the live display), and a
-subprocess would add ~0.5 s of start-up and Locust's file and exit-code traps (``--json-file X.json``
-writes ``X.json.json``; the exit code stays 0 when its CPU warning fires) for nothing in return.
+``workers == 0``: this process is the only generator (Locust's LocalRunner). ``workers > 0``: it is
+Locust's MasterRunner and starts that many local workers (``python -m sloguard.load --worker``),
+which connect back over Locust's own master/worker protocol; ``--master`` waits for workers on other
+machines instead. Locust runs as a library rather than as the ``locust`` command because the
+controller needs the runner's events and state (phases, reports, early abort, the live display)
+and the ``locust`` command adds its traps (``--json-file X.json`` writes ``X.json.json``; the exit
+code stays 0 when its CPU warning fires). `sloguard load` itself validates the input and then starts
+this process (``python -m sloguard.load``): Locust must import first to patch the standard library
+for gevent, and patched after ssl is in use (as in the command line's process, or pytest's) it
+recurses until it crashes.
 """
 
 from __future__ import annotations
@@ -189,10 +192,11 @@ def _start_workers(options: RunOptions) -> list[subprocess.Popen[bytes]]:
     logs.mkdir(parents=True, exist_ok=True)
     procs = []
     for i in range(options.workers):
-        cmd = [sys.executable, "-m", "sloguard", "load", "--worker", "--master-host", "127.0.0.1",
+        cmd = [sys.executable, "-m", "sloguard.load", "--worker", "--master-host", "127.0.0.1",
                "--master-port", str(options.master_port), *options.worker_args]
         with (logs / f"worker-{i + 1}.log").open("wb") as out:
-            procs.append(subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy()))
+            env = {**os.environ, "SLOGUARD_LOAD_PROCESS": "1"}
+            procs.append(subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env))
     return procs
 
 

@@ -59,8 +59,9 @@ def _pin(pid: int, cpus: set[int]) -> None:
 
 @contextmanager
 def _burners(cpu: int, count: int) -> Iterator[None]:
-    procs = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 120\nwhile time.time() < end: pass"],
-                              preexec_fn=lambda: os.sched_setaffinity(0, {cpu})) for _ in range(count)]
+    burn = "import time\nend = time.time() + 120\nwhile time.time() < end: pass"  # bounded: 2 minutes at most
+    procs = [subprocess.Popen([sys.executable, "-c", burn], preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+             for _ in range(count)]
     try:
         yield
     finally:
@@ -69,7 +70,7 @@ def _burners(cpu: int, count: int) -> Iterator[None]:
             p.wait()
 
 
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to pin the platform and the generator apart")
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to pin the platform and generator apart")
 def test_a_generator_pinned_to_an_overloaded_core_is_invalid_not_passed(
     platform_factory: Callable[..., RunningPlatform], tmp_path: Path
 ) -> None:
