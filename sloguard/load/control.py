@@ -21,6 +21,7 @@ from .plan import LoadPlan
 from .tallies import StepTally
 
 RAMP_GRACE_S = 30.0
+FINAL_REPORT_TIMEOUT_S = 15.0
 ABORT_MIN_REQUESTS = 20  # the abort window needs this many requests to judge an error rate
 
 
@@ -109,6 +110,8 @@ class Controller:
         user_count: Callable[[], int],
         worker_count: Callable[[], int],
         notify: Callable[[dict[str, Any]], None],
+        generators: Callable[[], list[str]] = lambda: ["local"],
+        first_seq: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.plan = plan
@@ -117,7 +120,10 @@ class Controller:
         self.slo_p95_ms, self.slo_error_rate, self.min_samples = slo_p95_ms, slo_error_rate, min_samples
         self.user_count, self.worker_count, self._notify = user_count, worker_count, notify
         self.clock = clock
-        self.seq = 0
+        self.generators = generators
+        self.seq = first_seq
+        self.finished_at: float | None = None
+        self._late_noted = False
         self.step = -1
         self.phase = "idle"
         self.phase_started = 0.0
@@ -156,13 +162,27 @@ class Controller:
         if self.phase != "idle":
             self.phase_times[(self.step, self.phase)][1] = time.time()
         self.finished = True
+        self.finished_at = self.clock()
         self.seq += 1
         self.phase = "done"
         self._notify({"seq": self.seq, "step": self.step, "phase": "done", "rate": None})
 
+    @property
+    def reported(self) -> bool:
+        """Every generator has reported the last phase (or waiting for them has timed out)."""
+        if not self.finished or self.finished_at is None:
+            return False
+        return self.all_acked(self.generators()) or self.clock() - self.finished_at > FINAL_REPORT_TIMEOUT_S
+
     def tick(self) -> tuple[int, float] | None:
-        """The load shape's answer: (users, spawn rate) for now, or None when the run is over."""
+        """The load shape's answer: (users, spawn rate) for now, or None when the run is over — once
+        every generator has reported the last phase, so that stopping loses no tallies."""
         if self.finished:
+            if not self.reported:
+                return self.plan.steps[max(0, self.step)].users, self.plan.spawn_rate
+            if not self.all_acked(self.generators()) and not self._late_noted:
+                self._late_noted = True
+                self.notes.append("not every generator reported its last phase in time; its tallies may be missing")
             return None
         steps = self.plan.steps
         if self.step < 0:
@@ -191,8 +211,6 @@ class Controller:
                 self._enter(index + 1, "ramp")
             else:
                 self.finish()
-        if self.finished:
-            return None
         return steps[self.step].users, self.plan.spawn_rate
 
     def _broke(self, step: int) -> bool:

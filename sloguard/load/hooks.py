@@ -116,29 +116,35 @@ def install_controller(env: Environment, ctx: LoadContext, shape: ProfileShape) 
     def worker_count() -> int:
         return runner.worker_count if isinstance(runner, MasterRunner) else 1
 
+    def generators() -> list[str]:
+        return list(runner.clients.keys()) if isinstance(runner, MasterRunner) else ["local"]
+
+    previous = shape.controller
     controller = Controller(
         ctx.plan, abort_rate=cfg.load.abort.error_rate, abort_after_s=cfg.load.abort.sustained,
         slo_p95_ms=cfg.slos.default.latency_p95_ms, slo_error_rate=cfg.slos.default.error_rate,
         min_samples=cfg.load.min_samples, user_count=lambda: runner.user_count, worker_count=worker_count,
-        notify=notify,
+        notify=notify, generators=generators, first_seq=previous.seq + 1 if previous is not None else 0,
     )
     shape.controller = controller
-    if distributed:
+    if distributed and previous is None:
         def on_worker_report(client_id: str, data: dict[str, Any]) -> None:
             payload = data.get(REPORT_KEY)
-            if payload:
-                controller.aggregator.add(client_id, payload)
+            if payload and shape.controller is not None:
+                shape.controller.aggregator.add(client_id, payload)
 
         env.events.worker_report.add_listener(on_worker_report)
     return controller
 
 
-def local_reporter(ctx: LoadContext, controller: Controller, interval_s: float = 1.0) -> None:
+def local_reporter(ctx: LoadContext, shape: ProfileShape, interval_s: float = 1.0) -> None:
     """In a single process, hand the generator's report to the controller each second (a greenlet)."""
     while True:
         gevent.sleep(interval_s)
-        ctx.recorder.users = controller.user_count()
-        controller.aggregator.add("local", ctx.recorder.report())
+        controller = shape.controller
+        if controller is not None:
+            ctx.recorder.users = controller.user_count()
+            controller.aggregator.add("local", ctx.recorder.report())
 
 
 __all__ = ["ProfileShape", "SloguardUser", "events", "install_controller", "install_generator"]

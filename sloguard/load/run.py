@@ -29,7 +29,7 @@ import gevent
 import locust
 import locust.runners as locust_runners
 from locust.env import Environment
-from locust.runners import STATE_STOPPED, MasterRunner
+from locust.runners import STATE_STOPPED
 
 from sloguard.config import Config
 from sloguard.errors import UsageError
@@ -101,7 +101,7 @@ def run_controller(config: Config, plan: LoadPlan, options: RunOptions) -> RunOu
             procs = _start_workers(options)
             _wait_for_workers(runner, options.workers or options.expect_workers, procs)
         else:
-            gevent.spawn(hooks.local_reporter, ctx, controller, REPORT_INTERVAL_S)
+            gevent.spawn(hooks.local_reporter, ctx, shape, REPORT_INTERVAL_S)
         if scraper is not None:
             gevent.spawn(_scrape, scraper, samples, config.load.metrics.interval_s)
         runner.start_shape()
@@ -150,12 +150,9 @@ def _final_reports(runner: Any, controller: Controller, ctx: LoadContext, distri
         controller.sample()
         return
     deadline = time.monotonic() + FINAL_REPORT_TIMEOUT_S
-    while time.monotonic() < deadline:
-        workers = list(runner.clients.keys()) if isinstance(runner, MasterRunner) else []
-        if controller.all_acked(workers):
-            break
+    while time.monotonic() < deadline and not controller.all_acked(controller.generators()):
         gevent.sleep(0.2)
-    else:
+    if not controller.all_acked(controller.generators()):
         controller.notes.append("not every worker reported its last phase in time; its tallies may be missing")
     controller.sample()
 

@@ -122,3 +122,64 @@ def test_two_local_workers_report_every_request_to_the_master(
     # Our merged HDR tallies count exactly what Locust's own (separately merged) stats count.
     assert report["totals"]["requests"] == report["locust_totals"]["requests"] > 0
     assert len(list((tmp_path / "reports" / "load" / "workers").glob("worker-*.log"))) == 2
+
+
+def _locust(*args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "locust", "-f", str(Path(__file__).parents[2] / "load" / "locustfile.py"), *args]
+
+
+def test_plain_locust_runs_the_locustfile_with_the_same_gate(
+    platform_factory: Callable[..., RunningPlatform], tmp_path: Path
+) -> None:
+    target = platform_factory("latency_ms=700")
+    config = write_config(tmp_path, target.base_url, min_samples=10)
+    proc = subprocess.run(_locust("--headless", "--sloguard-config", str(config), "--sloguard-users", "10",
+                                  "--sloguard-duration", "4s"), cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr[-2000:]  # the gate's exit code, not Locust's
+    run = LoadRun(proc.returncode, proc.stdout, proc.stderr, tmp_path)
+    [step] = run.steps
+    assert step["status"] == "failed" and step["p95_ms"] >= 700
+    assert "auth · token" in proc.stdout + proc.stderr  # token acquisition is in Locust's own statistics
+
+
+def test_plain_locust_web_ui_serves_the_profile(platform: RunningPlatform, tmp_path: Path) -> None:
+    import httpx
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(_locust("--web-host", "127.0.0.1", "--web-port", str(port), "--host", platform.base_url),
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the web UI did not come up"
+                time.sleep(0.3)
+        assert page.status_code == 200 and "locust" in page.text.lower()
+        started = httpx.post(f"http://127.0.0.1:{port}/swarm", data={"user_count": 1, "spawn_rate": 1}, timeout=5)
+        assert started.status_code == 200 and started.json()["success"] is True
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_unsafe_targets_are_refused_with_exit_2(tmp_path: Path) -> None:
+    far = run_load(tmp_path / "far", "--profile", "smoke", "--target", "http://203.0.113.9:8400", timeout=30)
+    assert far.code == 2 and "load.allow_hosts" in far.stderr and "Traceback" not in far.stderr
+    prod = write_config(tmp_path / "prod", "http://127.0.0.1:9")
+    prod.write_text(prod.read_text() + "  environment: production\n")
+    refused = run_load(tmp_path / "prod", "--profile", "smoke", "--config", str(prod), timeout=30)
+    assert refused.code == 2 and "environment is production" in refused.stderr
+    assert "load.allow_production" in refused.stderr
+    plain = subprocess.run(_locust("--headless", "--host", "http://203.0.113.9:8400"), cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert plain.returncode == 2 and "load.allow_hosts" in plain.stderr
+    both = run_load(tmp_path / "both", "--master", "--worker", timeout=30)
+    assert both.code == 2 and "exclude each other" in both.stderr
