@@ -63,6 +63,16 @@ class LoadContext:
             return self._creators.get(key)
         return self.mix.by_key.get(op.provider) if op.provider else self._creators.get(key)
 
+    def replan(self, plan: LoadPlan) -> bool:
+        """Run the controller's plan (think time, login, model) instead of our own; never another target."""
+        if plan.base_url != self.plan.base_url:
+            self.log_refusal(plan.base_url)
+            return False
+        if plan.login != self.plan.login:
+            self.login = LoginSettings.from_config(self.config, plan.login)
+        self.plan = plan
+        return True
+
     def log_refusal(self, host: str) -> None:
         if host not in self.refused:
             self.refused.append(host)

@@ -154,7 +154,10 @@ class Controller:
         rate = None
         if phase == "hold" and self.plan.steps[step].rps is not None:
             rate = float(self.plan.steps[step].rps or 0) / max(1, self.worker_count())
-        self._notify({"seq": self.seq, "step": step, "phase": phase, "rate": rate})
+        message: dict[str, Any] = {"seq": self.seq, "step": step, "phase": phase, "rate": rate}
+        if step == 0 and phase == "ramp":
+            message["plan"] = self.plan.to_dict()  # the generators run this plan's users, whatever they were given
+        self._notify(message)
 
     def finish(self) -> None:
         if self.finished:

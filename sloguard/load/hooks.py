@@ -21,6 +21,7 @@ from .arrival import ArrivalScheduler
 from .context import LoadContext
 from .control import Controller
 from .generator import run_lag_probe
+from .plan import LoadPlan
 from .user import SloguardUser
 
 PHASE_MESSAGE = "sloguard_phase"
@@ -91,6 +92,12 @@ def install_generator(env: Environment, ctx: LoadContext) -> None:
 
 def apply_phase(ctx: LoadContext, data: dict[str, Any]) -> None:
     """A phase announcement: close the current phase's tallies, and start or stop the arrivals."""
+    if data.get("plan"):
+        plan = LoadPlan.from_dict(data["plan"])
+        if plan != ctx.plan and ctx.replan(plan):
+            setup_users(ctx)
+            if plan.mode == "open" and ctx.scheduler is None:
+                ctx.scheduler = ArrivalScheduler(ctx.meter)
     ctx.recorder.set_phase(int(data["seq"]), int(data["step"]), str(data["phase"]))
     if ctx.scheduler is not None:
         rate = data.get("rate")
