@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -43,14 +44,18 @@ class LoadContext:
             reasons = sorted(set(mix.excluded.values()))[:3]
             raise UsageError(f"no operation of {config.target.base_url} can be load-tested ({'; '.join(reasons)}); "
                              "adjust load.mix or catalog.overrides")
-        scopes = {op.key: ScopeInfo(op.name, op.integration, op.expected) for op in mix.operations}
-        scopes[AUTH_OPERATION] = ScopeInfo(AUTH_OPERATION, "auth", frozenset({200}))
+        scopes = {op.name: ScopeInfo(op.key, op.name, op.integration, op.expected) for op in mix.operations}
+        scopes[AUTH_OPERATION] = ScopeInfo(AUTH_OPERATION, AUTH_OPERATION, "auth", frozenset({200}))
         meter = UsageMeter()
         login = LoginSettings.from_config(config, plan.login)
         ctx = cls(config, plan, mix, login, meter, Recorder(scopes, meter))
         for op in mix.operations:
             if op.kind == "create" and op.entry is not None:
                 ctx._creators.setdefault((op.integration, resource_of(op.entry.path)), op)
+        # The catalog, the description and the libraries are set up for good: move them out of the
+        # cyclic garbage collector's sight, or every collection rescans them during the run.
+        gc.collect()
+        gc.freeze()
         return ctx
 
     def fallback(self, op: Operation) -> Operation | None:

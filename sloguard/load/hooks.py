@@ -57,9 +57,8 @@ def install_generator(env: Environment, ctx: LoadContext) -> None:
 
     def on_request(request_type: str, name: str, response_time: float, response_length: int,
                    response: Any = None, context: Any = None, exception: Any = None, **_: Any) -> None:
-        key = (context or {}).get("sloguard_op") or name
         status = getattr(response, "status_code", 0) or None
-        recorder.on_request(key, status, response_time)
+        recorder.on_request(name, status, response_time)
 
     env.events.request.add_listener(on_request)
     gevent.spawn(run_lag_probe, ctx.meter)

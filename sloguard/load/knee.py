@@ -126,7 +126,7 @@ def _numbers(p: StepPoint) -> str:
 
 def recommendations(knee: Knee, statuses: Sequence[TargetStatus], steps: Sequence[StepPoint], *,
                     target_cpu: Sequence[tuple[int, float]] = (), target_memory: Sequence[tuple[int, float]] = (),
-                    triggers: Any = None, invalid: Sequence[tuple[str, int | None]] = ()) -> list[str]:
+                    triggers: Any = None, invalid: Sequence[tuple[str, str]] = ()) -> list[str]:
     """What a capacity planner should do, phrased against the plan's targets and scaling triggers."""
     out: list[str] = []
     first = statuses[0] if statuses else None
@@ -159,9 +159,8 @@ def recommendations(knee: Knee, statuses: Sequence[TargetStatus], steps: Sequenc
                            f"{triggers.memory_percent:g}% sustained): add memory or instances before "
                            f"{users:,} users.")
                 break
-    for label, needed in invalid:
-        more = f" with --workers {needed}" if needed else ""
-        out.append(f"{label} was not measured: the load generator was the bottleneck; rerun it{more}.")
+    for label, remedy in invalid:
+        out.append(f"{label} was not measured: the load generator was the bottleneck; {remedy}.")
     measured = [s for s in steps if s.status in ("passed", "failed")]
     if not out and measured and statuses and all(t.status == "not measured" for t in statuses):
         top = max(s.users for s in measured)

@@ -135,7 +135,7 @@ class VirtualUserLogin:
         with client.request(
             "POST", s.token_url, name=AUTH_OPERATION, data=s.form(self._refresh_token), catch_response=True,
             headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-            context={"sloguard_op": AUTH_OPERATION}, **kwargs,
+            **kwargs,
         ) as response:
             body = _json(response) if response.status_code == 200 else None
             body = body if isinstance(body, dict) else {}

@@ -53,6 +53,11 @@ class Operation:
     provider: str | None = None  # the list operation that gives ids to this one
     entry: Entry | None = field(default=None, compare=False, repr=False)
 
+    @property
+    def checked(self) -> bool:
+        """Whether Locust's own success rule (below 400) could disagree with the expected statuses."""
+        return self.expected != frozenset({200})
+
     def url(self, ids: Mapping[str, Any]) -> str:
         path = _TEMPLATE.sub(lambda m: str(ids[m.group(1)]), self.path) if ids else self.path
         return path + self.query

@@ -74,7 +74,7 @@ def decide(config: Config, plan: LoadPlan, controller: Controller, samples: list
     points = outcome.points()
     outcome.knee = find_knee(points)
     outcome.targets = headroom(outcome.knee, points, plan.targets) if plan.mode == "closed" else []
-    invalid = [(s.label, s.generator.workers_needed) for s in steps
+    invalid = [(s.label, s.generator.remedy) for s in steps
                if s.status == "inconclusive" and s.generator is not None and not s.generator.valid]
     outcome.recommendations = recommendations(
         outcome.knee, outcome.targets, points,

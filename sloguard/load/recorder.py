@@ -23,8 +23,11 @@ IDLE = "idle"
 
 @dataclass(frozen=True)
 class ScopeInfo:
-    """What an operation key stands for in the report."""
+    """What a request name in Locust's statistics stands for: the operation, its integration and the
+    statuses that count as OK. Requests are matched by name (Locust passes it to every listener), so
+    the hot path needs no per-request context."""
 
+    key: str
     name: str
     integration: str | None
     expected: frozenset[int] | None = None
@@ -32,7 +35,7 @@ class ScopeInfo:
 
 class Recorder:
     def __init__(self, scopes: Mapping[str, ScopeInfo], meter: UsageMeter) -> None:
-        self.info = dict(scopes)
+        self.info = dict(scopes)  # by request name
         self.meter = meter
         self.seq, self.step, self.phase = 0, -1, IDLE
         self.buckets: dict[str, Bucket] = {}
@@ -46,8 +49,9 @@ class Recorder:
 
     # ---------------------------------------------------------------- hot path
 
-    def on_request(self, key: str, status: int | None, ms: float) -> None:
-        info = self.info.get(key)
+    def on_request(self, name: str, status: int | None, ms: float) -> None:
+        key = name
+        info = self.info.get(name)
         expected: Collection[int] | None = info.expected if info is not None else None
         outcome = request_outcome(status, expected)
         error = outcome != "ok"
@@ -91,9 +95,9 @@ class Recorder:
 
     def _phase_payload(self) -> dict[str, Any]:
         scopes = {}
-        for key, bucket in self.buckets.items():
-            info = self.info.get(key) or ScopeInfo(key, None)
-            scopes[key] = {"name": info.name, "integration": info.integration, "tally": bucket.tally().to_dict()}
+        for name, bucket in self.buckets.items():
+            info = self.info.get(name) or ScopeInfo(name, name, None)
+            scopes[info.key] = {"name": info.name, "integration": info.integration, "tally": bucket.tally().to_dict()}
         return {"seq": self.seq, "step": self.step, "phase": self.phase, "scopes": scopes,
                 "usage": self.usage.to_dict()}
 

@@ -37,12 +37,12 @@ def _wire(payload: dict[str, object]) -> dict[str, object]:
 def test_hdr_merge_across_two_workers_equals_one_histogram_of_all_samples() -> None:
     rng = random.Random(7)
     samples = [rng.lognormvariate(2.5, 1.2) for _ in range(40_000)] + [0.0004, 12_345.678, 3_700_000.0]
-    scopes = {"op": ScopeInfo("slack · GET /x", "slack", frozenset({200}))}
+    scopes = {"slack · GET /x": ScopeInfo("op", "slack · GET /x", "slack", frozenset({200}))}
     workers = [Recorder(scopes, _Meter()), Recorder(scopes, _Meter())]  # type: ignore[arg-type]
     for w in workers:
         w.set_phase(1, 0, "hold")
     for i, ms in enumerate(samples):
-        workers[i % 2].on_request("op", 200, ms)
+        workers[i % 2].on_request("slack · GET /x", 200, ms)
     master = Aggregator()
     for n, w in enumerate(workers):
         master.add(f"w{n}", _wire(w.report()))  # windows only
