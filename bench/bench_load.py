@@ -227,7 +227,7 @@ def scale(tmp: Path, hold_s: float) -> None:
 
 ACCURACY_CHILD = textwrap.dedent(
     """
-    import locust, json, sys
+    import locust, json, math, sys
     from sloguard.config import load_config
     from sloguard.load import plan as plans, run
     from sloguard.load.tallies import StepTally
@@ -243,7 +243,7 @@ ACCURACY_CHILD = textwrap.dedent(
     hold = outcome.steps[0].overall
     raw.sort()
     def exact(p):
-        return raw[max(0, -(-len(raw) * p // 100) - 1)]
+        return raw[max(0, math.ceil(len(raw) * p / 100) - 1)]
     print(json.dumps({"n": len(raw), "tallied": merged.latency.count,
                       "pairs": [(p, exact(p), merged.percentile(p)) for p in (50, 90, 95, 99, 99.9)],
                       "hold_p50": hold.percentile(50), "hold_p95": hold.percentile(95)}))

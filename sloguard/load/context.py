@@ -12,7 +12,7 @@ from sloguard.datagen import resource_of
 
 from .generator import UsageMeter
 from .login import LoginSettings
-from .mix import AUTH_OPERATION, Mix, Operation, build_mix, load_target_catalog
+from .mix import AUTH_OPERATION, AUTH_RENEWAL, Mix, Operation, build_mix, load_target_catalog
 from .plan import LoadPlan
 from .recorder import Recorder, ScopeInfo
 
@@ -45,7 +45,8 @@ class LoadContext:
             raise UsageError(f"no operation of {config.target.base_url} can be load-tested ({'; '.join(reasons)}); "
                              "adjust load.mix or catalog.overrides")
         scopes = {op.name: ScopeInfo(op.key, op.name, op.integration, op.expected) for op in mix.operations}
-        scopes[AUTH_OPERATION] = ScopeInfo(AUTH_OPERATION, AUTH_OPERATION, "auth", frozenset({200}))
+        for name in (AUTH_OPERATION, AUTH_RENEWAL):
+            scopes[name] = ScopeInfo(name, name, "auth", frozenset({200}))
         meter = UsageMeter()
         login = LoginSettings.from_config(config, plan.login)
         ctx = cls(config, plan, mix, login, meter, Recorder(scopes, meter))

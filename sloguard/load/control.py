@@ -64,6 +64,7 @@ class Aggregator:
         self.pending: list[tuple[str, dict[str, Any]]] = []
         self.acked: dict[str, int] = {}
         self.last_usage: dict[str, GeneratorUsage] = {}
+        self.logins = 0  # token requests in the windows drained last
 
     def add(self, worker: str, payload: dict[str, Any]) -> None:
         self.acked[worker] = max(self.acked.get(worker, 0), int(payload.get("acked", 0)))
@@ -88,6 +89,7 @@ class Aggregator:
         """The windows received since the last call, merged, and each worker's latest usage."""
         tally = StepTally()
         usage: dict[str, GeneratorUsage] = {}
+        self.logins = sum(int(w.get("logins", 0)) for _, w in self.pending)
         for worker, window in self.pending:
             tally.merge(StepTally.from_dict(window["tally"]))
             u = GeneratorUsage.from_dict(window["usage"])
@@ -201,8 +203,11 @@ class Controller:
                 self._reached_at = now - self.settle_s
             elif reached and self._reached_at is None:
                 self._reached_at = now
-            # Settle before measuring: every user has logged in and run at least one iteration.
-            if self._reached_at is not None and now - self._reached_at >= self.settle_s:
+            # Settle before measuring: every user has logged in and run at least one iteration (logins can
+            # queue on a server that hashes passwords; they are the ramp's cost, not the step's).
+            settled = self._reached_at is not None and now - self._reached_at >= self.settle_s
+            logging_in = self.aggregator.logins > 0 and now - (self._reached_at or now) < RAMP_GRACE_S
+            if settled and not logging_in:
                 self._reached_at = None
                 self._enter(self.step, "hold")
         elif self.phase == "hold" and now - self.phase_started >= step.hold_s:
@@ -265,7 +270,7 @@ class Controller:
             for key, (_, _, tally) in data.scopes.items():
                 requests += tally.requests
                 errors += tally.errors
-                if key == "auth · token":
+                if key.startswith("auth · token"):
                     tokens += tally.requests
         return {"requests": requests, "errors": errors, "token_requests": tokens}
 

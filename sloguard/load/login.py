@@ -22,7 +22,7 @@ from sloguard.auth import Discovery, discovery_urls
 from sloguard.config import Config
 from sloguard.errors import UsageError
 
-from .mix import AUTH_OPERATION
+from .mix import AUTH_OPERATION, AUTH_RENEWAL
 
 REFRESH_MARGIN_S = 30.0  # renew this long before expires_in runs out (a quarter of a short lifetime)
 RETRY_AFTER_FAILURE_S = 2.0
@@ -133,7 +133,8 @@ class VirtualUserLogin:
         if s.basic_auth and s.client_id:
             kwargs["auth"] = (s.client_id, s.client_secret or "")
         with client.request(
-            "POST", s.token_url, name=AUTH_OPERATION, data=s.form(self._refresh_token), catch_response=True,
+            "POST", s.token_url, name=AUTH_RENEWAL if self._renew_at else AUTH_OPERATION,
+            data=s.form(self._refresh_token), catch_response=True,
             headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
             **kwargs,
         ) as response:

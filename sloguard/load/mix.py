@@ -24,7 +24,8 @@ from sloguard.config import Config, integration_key
 from sloguard.datagen import DataGenerator, resource_of
 
 _TEMPLATE = re.compile(r"\{([^}/]+)\}")
-AUTH_OPERATION = "auth · token"
+AUTH_OPERATION = "auth · token"  # a virtual user's first token (its login)
+AUTH_RENEWAL = "auth · token renewal"  # ... and each renewal before expiry
 
 
 def load_target_catalog(config: Config) -> Catalog:

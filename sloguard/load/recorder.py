@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .generator import GeneratorUsage, UsageMeter
+from .mix import AUTH_OPERATION
 from .records import request_outcome
 from .tallies import Bucket
 
@@ -44,6 +45,7 @@ class Recorder:
         self.usage = GeneratorUsage()
         self.window_usage = GeneratorUsage()
         self.closed_windows: list[dict[str, Any]] = []
+        self.window_logins = 0
         self.closed_phases: list[dict[str, Any]] = []
         self.users = 0
 
@@ -62,6 +64,8 @@ class Recorder:
             bucket = self.buckets[key] = Bucket()
         bucket.add(latency, error, unavailable, status)
         self.window.add(latency, error, unavailable, status)
+        if name == AUTH_OPERATION:
+            self.window_logins += 1
 
     # ---------------------------------------------------------------- phases and reports
 
@@ -76,8 +80,10 @@ class Recorder:
         self.closed_windows.append({
             "seq": self.seq, "step": self.step, "phase": self.phase, "t0": self.window_started, "t1": now,
             "tally": self.window.tally().to_dict(), "usage": self.window_usage.to_dict(), "users": self.users,
+            "logins": self.window_logins,
         })
         self.window, self.window_started, self.window_usage = Bucket(), now, GeneratorUsage()
+        self.window_logins = 0
 
     def set_phase(self, seq: int, step: int, phase: str) -> None:
         """Close the current phase (its buckets become tallies to report) and start ``phase``."""

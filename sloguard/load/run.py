@@ -159,11 +159,11 @@ def _final_reports(runner: Any, controller: Controller, ctx: LoadContext, distri
 
 def _locust_totals(runner: Any) -> dict[str, int]:
     """Locust's own request counts (merged from its workers by Locust), to cross-check ours."""
-    from .mix import AUTH_OPERATION
+    from .mix import AUTH_OPERATION, AUTH_RENEWAL
 
     stats = runner.stats
     return {"requests": int(stats.total.num_requests), "failures": int(stats.total.num_failures),
-            "token_requests": int(stats.get(AUTH_OPERATION, "POST").num_requests)}
+            "token_requests": sum(int(stats.get(n, "POST").num_requests) for n in (AUTH_OPERATION, AUTH_RENEWAL))}
 
 
 def _scraper(config: Config) -> Scraper | None:

@@ -41,8 +41,8 @@ def test_smoke_passes_on_a_healthy_platform_with_tokens_renewed(
     assert step["status"] == "passed" and step["findings"] == []
     assert step["requests"] >= 40 and step["error_rate"] == 0.0
     assert step["generator"]["valid"] is True
-    auth = next(s for s in step["scopes"] if s["key"] == "auth · token")
-    assert auth["requests"] >= 20 and auth["errors"] == 0  # renewed inside the hold by each of 20 users
+    renewals = next(s for s in step["scopes"] if s["key"] == "auth · token renewal")
+    assert renewals["requests"] >= 20 and renewals["errors"] == 0  # renewed inside the hold by each of 20 users
     assert {s["kind"] for s in step["scopes"]} == {"overall", "integration", "operation"}
     report = run.report
     assert report["totals"]["requests"] == report["locust_totals"]["requests"]
