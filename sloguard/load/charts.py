@@ -61,7 +61,8 @@ def scaling_chart(steps: Sequence[StepResult], path: Path, *, slo_p95_ms: float,
     ax1.axhline(slo_p95_ms, color="#c62828", linestyle="--", linewidth=1, label=f"SLO {slo_p95_ms:g} ms")
     ax1.set_xlabel("concurrent users")
     ax1.set_ylabel("p95 (ms)")
-    ax2.plot(users, [s.throughput for s in measured], color="#6a1b9a", marker="o")
+    ax2.plot(users, [s.throughput for s in measured], color="#6a1b9a", marker="o", label="all requests")
+    ax2.plot(users, [s.goodput for s in measured], color="#2e7d32", marker="s", linestyle="--", label="served right")
     ax2.set_xlabel("concurrent users")
     ax2.set_ylabel("throughput (req/s)")
     for ax in (ax1, ax2):
@@ -71,7 +72,7 @@ def scaling_chart(steps: Sequence[StepResult], path: Path, *, slo_p95_ms: float,
         if knee_users:
             ax.axvline(knee_users, color="#2e7d32", linestyle=":", linewidth=1.5, label=f"knee {knee_users:,}")
     ax1.legend(loc="upper left", fontsize=8)
-    ax2.legend(loc="upper left", fontsize=8) if knee_users else None
+    ax2.legend(loc="upper left", fontsize=8)
     fig.suptitle("p95 and throughput against users (bands: each step, coloured by verdict)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -203,6 +203,12 @@ class StepResult:
         return self.overall.requests / self.duration_s if self.duration_s > 0 else 0.0
 
     @property
+    def goodput(self) -> float:
+        """Requests served right per second: what capacity is (429s and 5xx are not work done)."""
+        o = self.overall
+        return (o.requests - o.errors) / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
     def decided(self) -> bool:
         return self.status in ("passed", "failed")
 
@@ -217,7 +223,8 @@ class StepResult:
             "hold_s": self.hold_s, "measured_s": round(self.duration_s, 3), "in_target_range": self.in_target_range,
             "status": self.status, "reason": self.reason, "started_at": self.started_at, "ended_at": self.ended_at,
             "requests": o.requests, "errors": o.errors, "unavailable": o.unavailable,
-            "throughput_rps": round(self.throughput, 3), "error_rate": o.error_rate,
+            "throughput_rps": round(self.throughput, 3), "goodput_rps": round(self.goodput, 3),
+            "error_rate": o.error_rate,
             "p50_ms": o.percentile(50), "p95_ms": o.percentile(95), "p99_ms": o.percentile(99),
             "generator": self.generator.to_dict() if self.generator else None,
             "target": self.target.to_dict() if self.target else None,
@@ -325,20 +332,52 @@ def _decide(result: StepResult, step: StepPlan, plan: LoadPlan, min_samples: int
         findings.append(GateFinding(Rule.SLO_MISSED, f"{where}: {miss}{suffix}", severity))
     missed_integrations = set()
     for scope in result.scopes[1:]:
-        if scope.kind == "integration" and scope.misses:
+        misses = _own_misses(scope, overall)
+        if scope.kind == "integration" and misses:
             missed_integrations.add(scope.key)
-            findings.append(GateFinding(Rule.SLO_MISSED, f"[{scope.key}] {where}: {'; '.join(scope.misses)}{suffix}",
+            findings.append(GateFinding(Rule.SLO_MISSED, f"[{scope.key}] {where}: {'; '.join(misses)}{suffix}",
                                         severity))
-    op_misses = [s for s in result.scopes if s.kind == "operation" and s.misses
+    op_misses = [s for s in result.scopes if s.kind == "operation" and _own_misses(s, overall)
                  and s.integration not in missed_integrations]
     for scope in op_misses[:MAX_OPERATION_FINDINGS]:
-        findings.append(GateFinding(Rule.SLO_MISSED, f"{scope.name} {where}: {'; '.join(scope.misses)}{suffix}",
-                                    severity))
+        findings.append(GateFinding(Rule.SLO_MISSED, f"{scope.name} {where}: {'; '.join(_own_misses(scope, overall))}"
+                                    f"{suffix}", severity))
     if len(op_misses) > MAX_OPERATION_FINDINGS:
         result.notes.append(f"{len(op_misses) - MAX_OPERATION_FINDINGS} more operations missed their SLO "
                             "(see the capacity report)")
+    limited = overall.tally.statuses.get("429", 0)
+    if limited and limited * 2 >= overall.tally.errors:
+        findings.append(GateFinding(Rule.RATE_LIMITED, f"{where}: {limited:,} of {overall.tally.errors:,} failed "
+                                    "requests were refused with 429 (rate limited)", severity))
     result.findings.extend(findings)
     result.status = "failed" if findings or aborted_here else "passed"
+
+
+OUTLIER = 2.0  # a scope missing the same objective as the whole step is its own finding only when this much worse
+
+
+def _own_misses(scope: ScopeResult, overall: ScopeResult) -> list[str]:
+    """The scope's misses that the step's overall misses do not already explain (one root cause, one
+    finding): objectives the step met, or where this scope is an outlier."""
+    if not scope.misses or not overall.misses:
+        return scope.misses
+    out = []
+    for miss in scope.misses:
+        objective = miss.split(" ", 1)[0]
+        shared = any(m.startswith(objective) for m in overall.misses)
+        if not shared or _worse(scope, overall, objective):
+            out.append(miss)
+    return out
+
+
+def _worse(scope: ScopeResult, overall: ScopeResult, objective: str) -> bool:
+    if objective == "p95":
+        mine, all_ = scope.tally.percentile(95) or 0.0, overall.tally.percentile(95) or 0.0
+    elif objective == "availability":
+        mine, all_ = 1 - (scope.tally.availability or 1.0), 1 - (overall.tally.availability or 1.0)
+    else:
+        mine, all_ = scope.tally.error_rate or 0.0, overall.tally.error_rate or 0.0
+    return mine >= OUTLIER * all_
 
 
 def _abort_finding(abort: Abort) -> GateFinding:

@@ -28,7 +28,7 @@ class StepPoint:
     """A step as the knee finder sees it."""
 
     users: int
-    rps: float
+    rps: float  # goodput: requests served right per second
     p95_ms: float | None
     error_rate: float | None
     status: str  # passed | failed | inconclusive | skipped

@@ -43,7 +43,7 @@ class RunOutcome:
         return self.ended_at - self.started_at
 
     def points(self) -> list[StepPoint]:
-        return [StepPoint(s.users, s.throughput, s.overall.percentile(95), s.overall.error_rate, s.status, s.label)
+        return [StepPoint(s.users, s.goodput, s.overall.percentile(95), s.overall.error_rate, s.status, s.label)
                 for s in self.steps]
 
 
