@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["bench_catalog.py", "bench_platform.py", "bench_synthetics.py"]
+BENCHES = ["bench_catalog.py", "bench_platform.py", "bench_synthetics.py", "bench_load.py"]
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ value no one can supply, or addresses ids that no list or create operation gives
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import fnmatch
 import itertools
 import random
@@ -171,7 +172,26 @@ def build_mix(config: Config, catalog: Catalog, *, writes: bool, seed: int = 0) 
             id_params=id_params, query=query, headers=dict(data.for_entry(entry).headers),
             writes=entry.side_effects, provider=provider, entry=entry,
         ))
-    return Mix(tuple(operations), excluded, data)
+    return Mix(tuple(_sourced(operations, excluded)), excluded, data)
+
+
+def _sourced(operations: list[Operation], excluded: dict[str, str]) -> list[Operation]:
+    """Operations whose path ids some operation in the mix hands out (a list, or a create)."""
+    keys = {op.key for op in operations}
+    created = {(op.integration, resource_of(op.entry.path)) for op in operations if op.kind == "create" and op.entry}
+    out: list[Operation] = []
+    for op in operations:
+        if op.id_params:
+            listed = op.provider in keys
+            made = (op.integration, op.id_params[-1][1]) in created
+            if not listed and not made:
+                excluded[op.key] = (f"its ids come from {op.provider or 'a list or create'}, which is not in the mix "
+                                    "(weight 0 or left out)")
+                continue
+            if not listed and op.provider:
+                op = dataclasses.replace(op, provider=None)
+        out.append(op)
+    return out
 
 
 def _fit(

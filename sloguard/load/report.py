@@ -59,7 +59,8 @@ def document(outcome: RunOutcome, config: Any) -> dict[str, Any]:
     doc = {
         "profile": plan.profile, "mode": plan.mode, "target": config.target.base_url,
         "started_at": outcome.started_at, "duration_s": round(outcome.duration_s, 3), "exit_code": outcome.exit_code,
-        "verdict": "pass" if outcome.exit_code == 0 else "fail", "workers": plan.workers, "scale": plan.scale,
+        "verdict": "pass" if outcome.exit_code == 0 else "fail", "scale": plan.scale,
+        "workers": max((s.generator.workers for s in outcome.steps if s.generator), default=max(1, plan.workers)),
         "slo": {"latency_p95_ms": config.slos.default.latency_p95_ms, "error_rate": config.slos.default.error_rate,
                 "availability": config.slos.default.availability},
         "steps": [s.to_dict() for s in outcome.steps], "knee": outcome.knee.to_dict(),
@@ -139,7 +140,7 @@ figure img {{ max-width: 100%; }} .verdict {{ font-size: 1.4rem; font-weight: bo
 <h1>Capacity report — {e(doc['profile'])} profile</h1>
 <p class="verdict">{'PASS' if doc['verdict'] == 'pass' else 'FAIL'}</p>
 <p>Target {e(redact_text(doc['target']))}, {len(doc['steps'])} step(s), {doc['duration_s']:.0f} s,
-{doc['workers'] or 1} generator process(es). SLO: p95 &lt; {doc['slo']['latency_p95_ms']:g} ms,
+{doc['workers']} generator process(es). SLO: p95 &lt; {doc['slo']['latency_p95_ms']:g} ms,
 error rate &lt; {doc['slo']['error_rate']:.2%}.</p>
 <h2>Steps</h2>
 <table><tr><th>#</th><th>step</th><th>req/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>errors</th>

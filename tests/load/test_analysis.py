@@ -198,3 +198,33 @@ def test_soak_fit_and_metrics_parsing() -> None:
     samples = [target_metrics.Sample(float(t), 10.0 + 0.5 * t, 1e8) for t in range(5)]
     cpu, _, mem, n = target_metrics.window(samples, 0, 4, cores=1.0, memory_limit_bytes=4e8)
     assert cpu == pytest.approx(50.0) and mem == pytest.approx(25.0) and n == 5
+
+
+def test_the_mix_is_read_heavy_weighted_and_says_why_operations_are_out(platform: object) -> None:
+    from collections import Counter
+
+    from sloguard.load.mix import build_mix, load_target_catalog
+
+    base_url = platform.base_url  # type: ignore[attr-defined]
+    config = load_config(None, env={}, overrides={"target": {"base_url": base_url},
+                                                  "load": {"mix": {"integrations": {"stripe": 3, "slack": 0}}}})
+    catalog = load_target_catalog(config)
+    mix = build_mix(config, catalog, writes=True)
+    by_integration = Counter[str]()
+    for op in mix.operations:
+        by_integration[op.integration] += op.weight  # type: ignore[assignment]
+    assert by_integration["stripe"] == pytest.approx(3.0) and by_integration["github"] == pytest.approx(1.0)
+    assert "slack" not in by_integration
+    reads = sum(op.weight for op in mix.operations if op.kind in ("list", "get", "search"))
+    assert reads / sum(op.weight for op in mix.operations) > 0.8
+    reasons = set(mix.excluded.values())
+    assert any("needs scope admin" in r for r in reasons)  # the fault-injection admin API is never loaded
+    assert any("integration slack has weight 0" in r for r in reasons)
+    assert not any(op.path.startswith("/api/admin") for op in mix.operations)
+    read_only = build_mix(config, catalog, writes=False)
+    assert read_only.operations and not any(op.writes for op in read_only.operations)
+    assert any(r.startswith("writes data") for r in read_only.excluded.values())
+    gets = [op for op in mix.operations if op.kind == "get" and op.id_params]
+    assert gets and all(op.provider for op in gets)  # every id comes from a list
+    rng = random.Random(1)
+    assert Counter(mix.pick(rng).integration for _ in range(20_000))["stripe"] > 20_000 * 2.5 / 35
