@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,7 @@ BARE_LOCUSTFILE = textwrap.dedent(
     """
 )
 USERS = 64
+ROUNDS = 3
 
 
 def _pin(cpu: int) -> Any:
@@ -128,7 +130,7 @@ def throughput(tmp: Path, seconds: float) -> None:
         wait(f"{base}/health")
         warm_s = 8.0  # start-up (imports, config, catalog), spawn and settle are over by then
         run_s = warm_s + seconds + 4
-        for _ in range(2):  # interleaved twice, so drift on this shared machine hits all three alike
+        for _ in range(ROUNDS):  # interleaved, so drift on this shared machine hits all three alike
             out = subprocess.Popen(["wrk", "-t1", f"-c{USERS}", f"-d{int(seconds) + 2}s", f"{base}/health"],
                                    stdout=subprocess.DEVNULL, preexec_fn=_pin(gen_cpu))
             results["wrk"].append(_window(base, out, 1.0, seconds))
@@ -151,18 +153,20 @@ def throughput(tmp: Path, seconds: float) -> None:
         target.terminate()
         target.wait(timeout=10)
     def mean(name: str, i: int) -> float:
-        return sum(r[i] for r in results[name]) / len(results[name])
+        return statistics.median(r[i] for r in results[name])
 
     w, b, s = mean("wrk", 0), mean("bare", 0), mean("sloguard", 0)
     wc, bc, sc = mean("wrk", 1), mean("bare", 1), mean("sloguard", 1)
+    paired = [(o[0] / r[0], o[1] / r[1]) for o, r in zip(results["sloguard"], results["bare"], strict=True)]
     print(f"one process each on CPU {gen_cpu}, target (bare Starlette, counts what it serves) on CPU {target_cpu}, "
-          f"{USERS} connections/users, {seconds:g} s windows, twice interleaved; load average "
+          f"{USERS} connections/users, {seconds:g} s windows, {ROUNDS} rounds interleaved (medians); load average "
           f"{os.getloadavg()[0]:.1f}")
     print(f"{'':38}{'req/s':>8}  {'of wrk':>7}  {'of bare':>7}   {'req/CPU-s':>9}  {'of bare':>7}")
     print(f"{'wrk -t1 (hardware ceiling)':38}{w:8.0f}  {1:7.2f}  {w / b:7.2f}   {wc:9.0f}  {wc / bc:7.2f}")
     print(f"{'bare Locust FastHttpUser GET':38}{b:8.0f}  {b / w:7.2f}  {1:7.2f}   {bc:9.0f}  {1:7.2f}")
     print(f"{'sloguard generator, same GET':38}{s:8.0f}  {s / w:7.2f}  {s / b:7.2f}   {sc:9.0f}  {sc / bc:7.2f}"
           "   goal >= 0.85 of bare")
+    print("sloguard / bare per round (req/s, req/CPU-s): " + ", ".join(f"{a:.2f} / {c:.2f}" for a, c in paired))
 
 
 def _tree_rss(root: psutil.Process) -> int:
