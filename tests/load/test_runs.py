@@ -111,8 +111,9 @@ def test_healthy_run_is_not_aborted(platform_factory: Callable[..., RunningPlatf
 
 
 def test_two_local_workers_report_every_request_to_the_master(
-    platform: RunningPlatform, tmp_path: Path
+    platform_factory: Callable[..., RunningPlatform], tmp_path: Path
 ) -> None:
+    platform = platform_factory()  # load writes data: a private platform, not the session's
     run = run_load(tmp_path, "--profile", "smoke", "--users", "20", "--duration", "5s", "--workers", "2",
                    "--target", platform.base_url)
     assert run.code == 0, run.stderr[-3000:]
@@ -145,11 +146,13 @@ def test_plain_locust_runs_the_locustfile_with_the_same_gate(
     assert "auth · token" in proc.stdout + proc.stderr  # token acquisition is in Locust's own statistics
 
 
-def test_plain_locust_web_ui_serves_the_profile(platform: RunningPlatform, tmp_path: Path) -> None:
+def test_plain_locust_web_ui_serves_the_profile(platform_factory: Callable[..., RunningPlatform],
+                                                tmp_path: Path) -> None:
     import httpx
 
     from tests.conftest import free_port
 
+    platform = platform_factory()
     port = free_port()
     proc = subprocess.Popen(_locust("--web-host", "127.0.0.1", "--web-port", str(port), "--host", platform.base_url),
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -33,5 +33,5 @@ def test_a_leaking_target_is_a_p1_soak_growth(platform_factory: Callable[..., Ru
     assert len(memory) == 1 and memory[0]["severity"] == "P1", findings
 
 
-def test_a_steady_target_is_not(platform: RunningPlatform, tmp_path: Path) -> None:
-    assert _soak(tmp_path / "steady", platform.base_url) == []
+def test_a_steady_target_is_not(platform_factory: Callable[..., RunningPlatform], tmp_path: Path) -> None:
+    assert _soak(tmp_path / "steady", platform_factory().base_url) == []
