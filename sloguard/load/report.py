@@ -44,8 +44,12 @@ def draw_charts(outcome: RunOutcome, folder: Path, slo_p95_ms: float) -> dict[st
     knee = outcome.knee.max_inside_slo.users if outcome.knee.max_inside_slo else None
     out["scaling"] = charts.scaling_chart(outcome.steps, folder / "scaling.png", slo_p95_ms=slo_p95_ms,
                                           knee_users=knee)
+    single = len([s for s in outcome.steps if s.duration_s > 0]) == 1
     for s in outcome.steps:
-        if s.ended_at and s.duration_s > 0:
+        if s.ended_at and s.duration_s > 0 and single:
+            s.charts = [("the run over time", str(out["timeline"])), ("p95 and throughput against users",
+                                                                       str(out["scaling"]))]
+        elif s.ended_at and s.duration_s > 0:
             path = charts.timeline_chart(points, [s], folder / f"step-{s.index + 1}.png", slo_p95_ms=slo_p95_ms,
                                          start=s.started_at - 5, end=s.ended_at + 1,
                                          title=f"step {s.index + 1}: {s.label} ({s.status})")
