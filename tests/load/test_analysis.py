@@ -228,3 +228,73 @@ def test_the_mix_is_read_heavy_weighted_and_says_why_operations_are_out(platform
     assert gets and all(op.provider for op in gets)  # every id comes from a list
     rng = random.Random(1)
     assert Counter(mix.pick(rng).integration for _ in range(20_000))["stripe"] > 20_000 * 2.5 / 35
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _window(seq: int, step: int, phase: str, requests: int, errors: int, ms: float) -> dict[str, object]:
+    tally = StepTally(requests=requests, errors=errors, unavailable=errors)
+    for _ in range(requests - errors):
+        tally.latency.record(ms)
+    return {"acked": seq, "windows": [{"seq": seq, "step": step, "phase": phase, "t0": 0, "t1": 1,
+                                       "tally": tally.to_dict(), "usage": GeneratorUsage(1, 0.1).to_dict(),
+                                       "users": 10, "logins": 0}], "phases": []}
+
+
+def test_controller_walks_the_steps_and_stress_stops_at_the_break() -> None:
+    from sloguard.load.control import Controller
+
+    steps = tuple(plan.StepPlan(i, n, 10.0, None, True) for i, n in enumerate((10, 20, 40)))
+    stress = plan.LoadPlan("stress", "closed", steps, 100.0, (0.5, 1.0), "none", "http://127.0.0.1:1",
+                           stop_at_break=True)
+    clock, users, sent = _Clock(), {"n": 0}, []
+    c = Controller(stress, abort_rate=0.05, abort_after_s=300, slo_p95_ms=500, slo_error_rate=0.01, min_samples=10,
+                   user_count=lambda: users["n"], worker_count=lambda: 1, notify=sent.append, clock=clock)
+    assert c.tick() == (10, 100.0) and (c.step, c.phase) == (0, "ramp") and "plan" in sent[0]
+    users["n"], clock.now = 10, 1.0
+    c.tick()  # users reached: settle starts
+    clock.now = 2.5
+    c.tick()
+    assert c.phase == "hold"
+    c.aggregator.add("local", _window(c.seq, 0, "hold", 50, 0, 100.0))
+    c.sample()
+    clock.now = 13.0
+    assert c.tick() == (20, 100.0) and (c.step, c.phase) == (1, "ramp")  # step 1 held: on to 20 users
+    users["n"], clock.now = 20, 14.0
+    c.tick()
+    clock.now = 15.5
+    c.tick()
+    c.aggregator.add("local", _window(c.seq, 1, "hold", 50, 0, 900.0))  # p95 900 ms: the break
+    c.sample()
+    clock.now = 26.0
+    c.tick()
+    assert c.finished and c.stopped_after == 1 and sent[-1]["phase"] == "done"
+    c.aggregator.acked["local"] = c.seq
+    assert c.tick() is None  # every generator reported: the shape ends the test
+    steps_out = gate.judge(stress, c.measures(), slo_for=_slo, min_samples=10, limits=LIMITS,
+                           stopped_after=c.stopped_after)
+    assert [s.status for s in steps_out] == ["inconclusive", "inconclusive", "skipped"]  # held, but no tallies sent
+    assert "profile stops at the break" in (steps_out[2].reason or "")
+
+
+def test_controller_aborts_on_a_sustained_error_rate_only() -> None:
+    from sloguard.load.control import Controller
+
+    one = _plan(10)
+    clock = _Clock()
+    c = Controller(one, abort_rate=0.05, abort_after_s=5, slo_p95_ms=500, slo_error_rate=0.01, min_samples=10,
+                   user_count=lambda: 10, worker_count=lambda: 1, notify=lambda _m: None, clock=clock)
+    c.tick()
+    for second in range(1, 8):
+        clock.now = float(second)
+        c.aggregator.add("local", _window(c.seq, 0, "ramp", 100, 0 if second < 4 else 8, 10.0))
+        c.sample()
+        if second < 7:
+            assert c.abort is None, second  # 0% at first, then 8%: the last 5 s average above 5% at 7 s
+    assert c.abort is not None and c.abort.error_rate > 0.05
