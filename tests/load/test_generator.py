@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,8 +85,14 @@ def test_a_generator_pinned_to_an_overloaded_core_is_invalid_not_passed(
     args = ("--profile", "smoke", "--users", "40", "--duration", "6s", "--config", str(config))
     pinned = {"preexec_fn": lambda: os.sched_setaffinity(0, {core})}
 
-    alone = run_load(tmp_path / "alone", *args, **pinned)
-    [step] = alone.steps
+    for attempt in range(3):
+        alone = run_load(tmp_path / f"alone{attempt}", *args, **pinned)
+        [step] = alone.steps
+        # On a shared development machine other people's processes can starve even this run (that is
+        # what the check is for, and it says so); CI's machine runs nothing else. Retry that case only.
+        if step["generator"]["valid"] or not step["generator"]["starved"]:
+            break
+        time.sleep(5)
     assert step["generator"]["valid"], step["generator"]
     assert step["status"] == "passed" and alone.code == 0
 
