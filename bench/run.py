@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 BENCHES = ["bench_catalog.py", "bench_platform.py", "bench_synthetics.py", "bench_contracts_diff.py",
-           "bench_report.py"]
+           "bench_report.py", "bench_contracts.py", "bench_load.py"]
 
 
 def main() -> int:

@@ -16,6 +16,7 @@ from .alerts import alerts_app
 from .check import catalog, check
 from .contracts import contracts_app
 from .demo import demo
+from .load import load
 from .platform import platform_app
 from .report import report
 
@@ -33,6 +34,7 @@ app.command("check")(check)
 app.command("catalog")(catalog)
 app.command("demo")(demo)
 app.command("report")(report)
+app.command("load")(load)
 
 
 def main() -> None:
