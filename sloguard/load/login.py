@@ -10,8 +10,8 @@ the client's Authorization header and never logged.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -80,18 +80,18 @@ class LoginSettings:
         if profile_login == "none":
             return cls(NoAuth(source="the load profile (login: none)"))
         style = resolve_login(config, catalog)
-        if isinstance(style, OAuth2Login):
-            if profile_login in ("password", "client_credentials") and style.grant != profile_login:
-                grant: Literal["password", "client_credentials"] = (
-                    "password" if profile_login == "password" else "client_credentials")
-                try:
-                    style = replace(style, grant=grant)
-                except AuthConfigError as exc:
-                    raise UsageError(f"load profile login {profile_login}: {exc}") from None
-            if style.token_url is None:  # once per process, not once per virtual user
-                url, _methods = token_endpoint(style.discovery_url or style.issuer or config.issuer,
-                                               config.target.verify_tls, config.target.timeout_s)
-                style = style.at(url)
+        if isinstance(style, OAuth2Login) and profile_login in ("password", "client_credentials") \
+                and style.grant != profile_login:
+            chosen = config.model_copy(deep=True)  # the same login, with the profile's OAuth grant
+            chosen.auth.grant = profile_login  # type: ignore[assignment]
+            try:
+                style = resolve_login(chosen, catalog)
+            except AuthConfigError as exc:
+                raise UsageError(f"load profile login {profile_login}: {exc}") from None
+        if isinstance(style, OAuth2Login) and style.token_url is None:  # once per process, not per user
+            url, _methods = token_endpoint(style.discovery_url or style.issuer or config.issuer,
+                                           config.target.verify_tls, config.target.timeout_s)
+            style = style.at(url)
         return cls(style)
 
 
