@@ -25,11 +25,11 @@ from sloguard.auth import (
     resolve_login,
 )
 from sloguard.auth.discovery import discovery_flow
-from sloguard.auth.transport import drive_sync, httpx_sync_sender
+from sloguard.auth.transport import HttpAnswer, HttpCall, SyncSender, drive_sync, httpx_sync_sender, requests_sender
 from sloguard.config import Config
 from sloguard.errors import UsageError
 
-from .mix import AUTH_OPERATION
+from .mix import AUTH_OPERATION, AUTH_RENEWAL
 
 if TYPE_CHECKING:
     from sloguard.catalog import Catalog
@@ -116,7 +116,7 @@ class VirtualUserLogin:
         if not self.needed:
             return True
         if self._session is None:
-            self._session = SyncSession(self.settings.style, client, name=AUTH_OPERATION,
+            self._session = SyncSession(self.settings.style, send=self._sender(client),
                                         refresh_margin_s=REFRESH_MARGIN_S, refresh_fraction=0.25,
                                         retry_failed_after_s=RETRY_AFTER_FAILURE_S)
         try:
@@ -131,3 +131,19 @@ class VirtualUserLogin:
             self.headers = {k: v for k, v in credentials.headers.items() if k != "Authorization"}
             self.params = dict(credentials.params)
         return True
+
+    def _sender(self, client: Client) -> SyncSender:
+        """Login calls through the user's own client: named "auth · token" (a renewal "auth · token
+        renewal") in Locust's stats, and without the user's current token, which FastHttpSession would
+        otherwise put over the token endpoint's own client authentication."""
+        first = requests_sender(client, name=AUTH_OPERATION)
+        renewal = requests_sender(client, name=AUTH_RENEWAL)
+
+        def send(call: HttpCall) -> HttpAnswer:
+            held, client.auth_header = client.auth_header, None
+            try:
+                return (renewal if self._token is not None else first)(call)
+            finally:
+                client.auth_header = held
+
+        return send
