@@ -32,10 +32,12 @@ def test_smoke_passes_on_a_healthy_platform_with_tokens_renewed(
     platform_factory: Callable[..., RunningPlatform], tmp_path: Path
 ) -> None:
     # Tokens live 4 s, so every virtual user must renew its token during the 6 s hold: a user that
-    # kept an expired token would get 401s and the step would fail.
+    # kept an expired token would get 401s and the step would fail. Client credentials here: the
+    # platform's JSON user login has no refresh call (as the real ATOM's), so renewing it every 3 s
+    # would re-run the password hash 7 times a second and measure that instead of the API.
     target = platform_factory(extra_args=("--token-ttl", "4"))
-    run = run_load(tmp_path, "--profile", "smoke", "--users", "20", "--duration", "6s", "--target",
-                   target.base_url)
+    config = write_config(tmp_path, target.base_url, profiles={"smoke": {"login": "client_credentials"}})
+    run = run_load(tmp_path, "--profile", "smoke", "--users", "20", "--duration", "6s", "--config", str(config))
     assert run.code == 0, run.stderr[-3000:]
     [step] = run.steps
     assert step["status"] == "passed" and step["findings"] == []
@@ -49,6 +51,19 @@ def test_smoke_passes_on_a_healthy_platform_with_tokens_renewed(
     assert report["totals"]["token_requests"] == report["locust_totals"]["token_requests"] >= 20
     html = (tmp_path / "reports" / "load" / "capacity.html").read_text()
     assert "data:image/png;base64," in html and "http://" not in html.replace(target.base_url, "")
+    _no_secrets(run)
+
+
+def test_virtual_users_log_in_as_the_real_atoms_users_do(platform, tmp_path: Path) -> None:
+    """The default smoke login is the user login the description documents: the reference platform's
+    JSON LoginRequest at /api/auth/login, one per virtual user, in the stats as "auth · token"."""
+    config = write_config(tmp_path, platform.base_url, min_samples=20)
+    run = run_load(tmp_path, "--profile", "smoke", "--users", "10", "--duration", "5s", "--config", str(config))
+    assert run.code == 0, run.stderr[-3000:]
+    [step] = run.steps
+    assert step["status"] == "passed"
+    # one login per user, during the ramp (a step's scopes hold only its hold phase)
+    assert run.report["totals"]["token_requests"] == run.report["locust_totals"]["token_requests"] == 10
     _no_secrets(run)
 
 
