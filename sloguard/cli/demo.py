@@ -14,6 +14,7 @@ from .check import run_contract_suite, run_synthetics
 if TYPE_CHECKING:
     from sloguard.summary import RunSummary
 from .launch import free_port, start_reference
+from .load import spawn_load_process
 
 
 def _port(preferred: int) -> int:
@@ -31,8 +32,8 @@ def demo(
     contract_budget: Annotated[str, typer.Option(
         "--contract-budget", help="Wall-clock budget of the contract run (it follows the synthetic suite).")] = "40s",
 ) -> None:
-    """Start the reference ATOM platform on loopback, run the synthetic suite and a budgeted contract run into
-    one report, print verdict and coverage."""
+    """Start the reference ATOM platform on loopback, run the synthetic suite, a budgeted contract run and
+    the load smoke profile into one report, print verdict and coverage."""
     from sloguard.contracts.budget import parse_budget
     from sloguard.contracts.run import ContractOptions
 
@@ -42,6 +43,7 @@ def demo(
     with tempfile.TemporaryDirectory(prefix="sloguard-demo-") as tmp:
         typer.echo(f"starting the reference ATOM platform on {base_url} ...")
         platform = start_reference(Path(tmp), fault or [], port=port)
+        load_code = 2
         try:
             typer.echo("running the synthetic suite (reports in reports/) ...")
             runs: list[RunSummary] = []
@@ -49,12 +51,17 @@ def demo(
             typer.echo(f"running a contract run within {contract_budget} (Schemathesis; same reports) ...")
             code, summary = run_contract_suite(None, platform.base_url, False, after=runs[0] if runs else None,
                                                options=ContractOptions(budget_s=budget_s, max_examples=5))
+            typer.echo("running the load smoke profile (Locust; its steps join the same report) ...")
+            load_code = spawn_load_process(["--profile", "smoke", "--target", platform.base_url, "--add-to-report"])
+            code = max(code, load_code if load_code in (0, 1) else 1)
         finally:
             platform.stop()
     typer.echo(_build_report())
     if summary is not None:
         checks = summary.get("checks", {})
-        typer.echo(f"demo verdict: {str(summary.get('verdict', '?')).upper()} — {checks}")
+        load = "load smoke: PASS" if load_code == 0 else f"load smoke: FAIL (exit {load_code})"
+        typer.echo(f"demo verdict: {'PASS' if code == 0 else 'FAIL'} — synthetics + contracts "
+                   f"{str(summary.get('verdict', '?')).upper()} {checks}; {load} (reports/load/capacity.html)")
     raise typer.Exit(code)
 
 

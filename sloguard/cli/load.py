@@ -46,16 +46,24 @@ def load(
     config: ConfigOpt = None,
     target: TargetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the capacity report's JSON on stdout.")] = False,
+    add_to_report: Annotated[bool, typer.Option(
+        "--add-to-report", help="Add the steps to the Allure results already in the reports folder (the "
+                                "report of a run of other suites, as `sloguard demo` does) and write the "
+                                "load summary to reports/load/summary.json.")] = False,
 ) -> None:
     """Run a load profile; exit 0 every step inside the plan met its SLO, 1 one did not, 2 bad input."""
-    from sloguard.config import load_config
     from sloguard.load.plan import check_allowed, resolve
+    from sloguard.target import Target, open_config
 
     if master and worker:
         raise UsageError("--master and --worker exclude each other: a process is one or the other")
     if workers and (master or worker):
         raise UsageError("--workers starts local workers itself; leave out --master/--worker, or --workers")
-    cfg = load_config(config, overrides={"target": {"base_url": target}} if target else None)
+    # The target layer decides what the target is: an unlabelled localhost target that is not the
+    # reference platform is production (refused below unless allowed) and gets no test credentials.
+    cfg = open_config(config, target=target)
+    check_allowed(cfg)  # before anything is sent: a host nobody allowed is never contacted
+    cfg = Target.open(cfg).config
     check_allowed(cfg)
     plan = resolve(cfg, profile, users=users, duration_s=_duration(duration), scale=scale, workers=workers, rps=rps)
     common = ["--profile", profile, "--scale", str(scale)]
@@ -71,6 +79,7 @@ def load(
             if master else []
         extra += ["--worker", "--master-host", master_host] if worker else []
         extra += ["--json"] if as_json else []
+        extra += ["--add-to-report"] if add_to_report else []
         raise typer.Exit(spawn_load_process([*common, "--master-port", str(master_port), *extra]))
 
     from sloguard.load import run
@@ -87,7 +96,7 @@ def load(
         worker_args=common, reports_dir=reports, live=True,
     )
     outcome = run.run_controller(cfg, plan, options)
-    code = finish(outcome, cfg, reports, as_json=as_json)
+    code = finish(outcome, cfg, reports, as_json=as_json, add_to_report=add_to_report)
     raise typer.Exit(code)
 
 
@@ -114,7 +123,7 @@ def child_main() -> None:
         sys.exit(130)
 
 
-def finish(outcome: object, cfg: object, reports: Path, *, as_json: bool) -> int:
+def finish(outcome: object, cfg: object, reports: Path, *, as_json: bool, add_to_report: bool = False) -> int:
     """Write the capacity report and the run's results; print the summary; the exit code."""
     from datetime import UTC, datetime
 
@@ -127,13 +136,14 @@ def finish(outcome: object, cfg: object, reports: Path, *, as_json: bool) -> int
     written = records.write_results(
         outcome.plan.profile, outcome.steps, config=cfg, started_at=datetime.fromtimestamp(outcome.started_at, UTC),
         duration_s=outcome.duration_s, reports_dir=Path(getattr(getattr(cfg, "reports"), "dir")),  # noqa: B009
+        add_to_report=add_to_report,
         extra={"load": {"profile": outcome.plan.profile, "knee": outcome.knee.to_dict(),
                         "report": str(paths["html"])}},
     )
     report.print_summary(outcome)
     print(f"capacity report: {paths['html']}", file=sys.stderr)
     reports_dir = Path(getattr(getattr(cfg, "reports"), "dir"))  # noqa: B009
-    print(f"summary: {reports_dir / 'summary.json'}", file=sys.stderr)
+    print(f"summary: {reports_dir / ('load' if add_to_report else '') / 'summary.json'}", file=sys.stderr)
     code = max(code, written.exit_code)
     from sloguard.config import Config
 

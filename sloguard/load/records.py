@@ -76,24 +76,27 @@ def step_result(profile: str, step: StepResult, *, target: str) -> CheckResult:
 
 def write_results(
     profile: str, steps: Sequence[StepResult], *, config: Any, started_at: datetime, duration_s: float,
-    reports_dir: Path, extra: dict[str, Any] | None = None,
+    reports_dir: Path, extra: dict[str, Any] | None = None, add_to_report: bool = False,
 ) -> RunSummary:
     """Summarise the run through the engine's summary (baseline included) and write results.jsonl,
-    summary.json and the Allure results (one per step, its charts attached)."""
+    summary.json and the Allure results (one per step, its charts attached). ``add_to_report`` keeps
+    the Allure results of other suites already there and writes the load run's files under load/."""
     records = build_records(profile, steps, target=config.target.base_url)
     run = summarize(
         records, suite=SUITE, target=config.target.base_url, started_at=started_at, duration_s=duration_s,
         slo=config.slos.default, target_for=config.slo_for, fail_on=config.checks.fail_on, extra=extra,
         baseline=lambda draft: check_baseline(draft, config.reports.history_path),
     )
-    write_run(run, reports_dir)
+    write_run(run, reports_dir / "load" if add_to_report else reports_dir)
     alluredir = Path(config.reports.allure_results_dir)
-    remover = clean(alluredir)
-    if remover is not None:
-        remover.join(timeout=60)
+    if not add_to_report:
+        remover = clean(alluredir)
+        if remover is not None:
+            remover.join(timeout=60)
     write_allure_results(records.snapshot(), alluredir)
     write_allure_metadata(alluredir, target=config.target.base_url, reports_dir=reports_dir,
                           headers=config.target.headers, verify_tls=config.target.verify_tls,
+                          overwrite=not add_to_report,
                           extra={"suite": SUITE, "profile": profile, "environment": config.target.environment})
     return run
 

@@ -44,14 +44,16 @@ def _options(parser: Any, **_: Any) -> None:
 
 
 def _plan(environment: Environment) -> tuple[Any, LoadPlan]:
-    from sloguard.config import load_config, parse_duration
+    from sloguard.config import parse_duration
+    from sloguard.target import Target, open_config
 
     from .plan import check_allowed, resolve
 
     o = environment.parsed_options
     host = getattr(o, "host", None) or None
-    overrides = {"target": {"base_url": host}} if host else None
-    config = load_config(getattr(o, "sloguard_config", None), overrides=overrides)
+    config = open_config(getattr(o, "sloguard_config", None), target=host)
+    check_allowed(config)  # before anything is sent: a host nobody allowed is never contacted
+    config = Target.open(config).config
     check_allowed(config)
     duration = getattr(o, "sloguard_duration", None)
     plan = resolve(config, getattr(o, "sloguard_profile", "smoke"), users=getattr(o, "sloguard_users", None),

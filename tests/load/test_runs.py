@@ -201,3 +201,23 @@ def test_unsafe_targets_are_refused_with_exit_2(tmp_path: Path) -> None:
     assert plain.returncode == 2 and "load.allow_hosts" in plain.stderr
     both = run_load(tmp_path / "both", "--master", "--worker", timeout=30)
     assert both.code == 2 and "exclude each other" in both.stderr
+
+
+def test_an_unlabelled_localhost_target_that_is_not_the_reference_platform_is_refused(
+    platform, tmp_path: Path
+) -> None:
+    """A real ATOM on localhost is production until its config says otherwise: no load, and none of
+    the reference platform's test credentials are sent to it."""
+    import httpx
+
+    from tests.synthetics.test_safe_defaults import RecordingAPI
+
+    spec = httpx.get(f"{platform.base_url}/api/v1/openapi.json").json()
+    spec["paths"] = {p: i for p, i in spec["paths"].items() if not p.startswith("/api/admin")}
+    api = RecordingAPI(spec)
+    try:
+        run = run_load(tmp_path, "--profile", "smoke", "--target", api.base_url, timeout=60)
+    finally:
+        api.stop()
+    assert run.code == 2 and "production" in run.stderr, run.stderr[-1000:]
+    assert [(m, p) for m, p, _, _ in api.seen] == [("GET", "/"), ("GET", "/api/v1/openapi.json")]
