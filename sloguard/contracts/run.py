@@ -13,6 +13,7 @@ order, and stops at the deadline.
 from __future__ import annotations
 
 import random
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -221,6 +222,10 @@ def run_contracts(target: Target, options: ContractOptions | None = None) -> Con
         "logins": first_auth[0].logins if first_auth[0] is not None else 0,
         "schemathesis": _version(),
     }}
+    # Hypothesis caches the literals of "local" modules (an editable checkout's sloguard/, the reference
+    # platform's test credentials among them) to mix into inputs: a source cache, not run output, so it
+    # does not stay in the reports folder where reports are checked for credentials.
+    shutil.rmtree(out_dir / ".hypothesis" / "constants", ignore_errors=True)
     return ContractRun(results, started_at, time.monotonic() - t0, coverage, extra)
 
 
