@@ -79,31 +79,59 @@ _AUTH_SCHEME = re.compile(
 )
 
 _lock = threading.Lock()
-_secrets: set[str] = set()
+_secrets: set[str] = set()  # configured credentials: masked for the whole run
+# Tokens issued during the run, newest last. A load run renews thousands: only the most recent are
+# kept (an old token stays masked by the JWT, header and field rules, not by its literal).
+_tokens: dict[str, None] = {}
+_MAX_TOKEN_FORMS = 4096
 _secrets_re: re.Pattern[str] | None = None
+_stale = False  # registered since the pattern was compiled: compile on the next redaction, once
 
 
-def register_secret(value: str | None) -> None:
+def register_secret(value: str | None, *, token: bool = False) -> None:
     """Mask ``value`` (and its URL- and JSON-escaped forms) wherever it appears from now on.
 
+    ``token=True`` marks a credential issued during the run (an access or refresh token): the most
+    recent few thousand are kept. Registration is cheap (the pattern is rebuilt lazily), because a
+    load generator registers every renewed token of every virtual user on its event loop.
     Values shorter than 4 characters are ignored: masking them would mangle ordinary text.
     """
-    global _secrets_re
+    global _stale
     if not value or len(value) < _MIN_SECRET_LEN:
         return
-    forms = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+    forms = {f for f in (value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1])
+             if len(f) >= _MIN_SECRET_LEN}
     with _lock:
-        _secrets.update(f for f in forms if len(f) >= _MIN_SECRET_LEN)
-        alternatives = "|".join(re.escape(s) for s in sorted(_secrets, key=len, reverse=True))
-        _secrets_re = re.compile(alternatives)
+        if token:
+            for form in forms:
+                _tokens.pop(form, None)
+                _tokens[form] = None
+            while len(_tokens) > _MAX_TOKEN_FORMS:
+                del _tokens[next(iter(_tokens))]
+        else:
+            _secrets.update(forms)
+        _stale = True
+
+
+def _secrets_pattern() -> re.Pattern[str] | None:
+    global _secrets_re, _stale
+    if not _stale:
+        return _secrets_re
+    with _lock:
+        if _stale:
+            literals = sorted(_secrets | _tokens.keys(), key=len, reverse=True)
+            _secrets_re = re.compile("|".join(map(re.escape, literals))) if literals else None
+            _stale = False
+        return _secrets_re
 
 
 def clear_secrets() -> None:
     """Forget every registered literal (tests, or a new run with new credentials)."""
-    global _secrets_re
+    global _secrets_re, _stale
     with _lock:
         _secrets.clear()
-        _secrets_re = None
+        _tokens.clear()
+        _secrets_re, _stale = None, False
 
 
 def is_sensitive_key(name: str) -> bool:
@@ -116,7 +144,7 @@ def redact_text(text: str) -> str:
     """Mask every secret in free text: bodies, log lines, URLs, curl lines, raw headers."""
     if not text:
         return text
-    pattern = _secrets_re
+    pattern = _secrets_pattern()
     if pattern is not None:
         text = pattern.sub(MASK, text)
     if "eyJ" in text:

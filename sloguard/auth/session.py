@@ -77,8 +77,8 @@ class _Policy:
         return failure
 
     def keep(self, token: Token) -> Token:
-        register_secret(token.access_token)
-        register_secret(token.refresh_token)
+        register_secret(token.access_token, token=True)
+        register_secret(token.refresh_token, token=True)
         self.token, self.failure = token, None
         self.logins += 1
         return token

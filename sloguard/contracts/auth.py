@@ -54,9 +54,9 @@ class TargetAuth:
         with self._lock:
             token = asyncio.run(self._fetch())
             self.logins += 1
-        redact.register_secret(token.access_token)
+        redact.register_secret(token.access_token, token=True)
         if token.refresh_token:
-            redact.register_secret(token.refresh_token)
+            redact.register_secret(token.refresh_token, token=True)
         header, value = next(iter(token.headers().items()))
         return Credential(header, value, token.lifetime_s)
 

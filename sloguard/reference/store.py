@@ -110,14 +110,23 @@ class Pool:
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE: take the write lock up front so read-modify-write cannot interleave."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    """BEGIN IMMEDIATE: take the write lock up front so read-modify-write cannot interleave.
+
+    Writers of this process queue on a Python lock first. Left to SQLite, pooled threads that find
+    the database locked sleep in its busy handler's growing steps (up to 100 ms each), so a burst of
+    a dozen small writes took half a second; queued on a lock, each waits only for the one before.
+    """
+    with _WRITERS:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+_WRITERS = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -372,16 +381,23 @@ def pending_total(conn: sqlite3.Connection) -> int:
 
 # -- integration connections (the OAuth connect/callback dance with each provider) ---------------
 def save_connect_state(conn: sqlite3.Connection, state: str, tenant: str, integration: str) -> None:
-    conn.execute("INSERT INTO atom_connect_states VALUES (?, ?, ?, ?)", (state, tenant, integration, time.time()))
+    with transaction(conn):
+        conn.execute("INSERT INTO atom_connect_states VALUES (?, ?, ?, ?)",
+                     (state, tenant, integration, time.time()))
+
+
+_CONNECT_STATE = "SELECT tenant_id, created_at FROM atom_connect_states WHERE state = ? AND integration = ?"
+
+
+def connect_state_known(conn: sqlite3.Connection, state: str, integration: str) -> bool:
+    """An indexed read: a forged or reused state is refused without queueing behind the writers."""
+    return conn.execute(_CONNECT_STATE, (state, integration)).fetchone() is not None
 
 
 def complete_connection(conn: sqlite3.Connection, state: str, integration: str, max_age_s: float) -> str | None:
     """The tenant the state was issued to, if it is valid (once only); None otherwise."""
     with transaction(conn):
-        row = conn.execute(
-            "SELECT tenant_id, created_at FROM atom_connect_states WHERE state = ? AND integration = ?",
-            (state, integration),
-        ).fetchone()
+        row = conn.execute(_CONNECT_STATE, (state, integration)).fetchone()
         if row is None:
             return None
         conn.execute("DELETE FROM atom_connect_states WHERE state = ?", (state,))

@@ -197,6 +197,22 @@ def test_short_or_empty_registered_values_are_ignored_and_clear_forgets() -> Non
     assert redact_text("x sloguard-ci-secret y") == "x sloguard-ci-secret y"
 
 
+def test_tokens_renewed_by_a_long_load_run_stay_bounded_and_configured_secrets_stay_masked() -> None:
+    from sloguard import redact as module
+
+    register_secret("configured-client-secret")
+    tokens = [f"opaque-token-{i:06d}" for i in range(6000)]
+    for token in tokens:  # a load run renewing every virtual user's token, over and over
+        register_secret(token, token=True)
+    assert len(module._tokens) <= module._MAX_TOKEN_FORMS
+    assert redact_text(f"a {tokens[-1]} b {tokens[-2]}") == f"a {MASK} b {MASK}"
+    assert redact_text("x configured-client-secret y") == f"x {MASK} y"
+    register_secret(tokens[0], token=True)  # seen again: it becomes the newest, and is masked again
+    assert redact_text(tokens[0]) == MASK
+    clear_secrets()
+    assert redact_text(tokens[-1]) == tokens[-1]
+
+
 # --- structures --------------------------------------------------------------------------------------
 
 

@@ -211,7 +211,9 @@ class IntegrationRoutes:
             return error(400, "bad_request", "the callback needs both code and state query parameters")
         if len(code) > 512 or len(state) > 128:
             return error(400, "bad_request", "code or state is too long to be one this platform issued")
-        tenant = await self.ctx.store.run(db.complete_connection, state, op.integration, CONNECT_STATE_TTL_S)
+        known = self.ctx.store.read(db.connect_state_known, state, op.integration)
+        tenant = await self.ctx.store.run(db.complete_connection, state, op.integration, CONNECT_STATE_TTL_S) \
+            if known else None
         if tenant is None:
             # A state this platform did not issue (or already used) is what a CSRF attempt looks like.
             return error(403, "invalid_state", "unknown, used or expired state; start again at oauth/connect")

@@ -11,6 +11,7 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -67,17 +68,35 @@ def _probe_request(ctx: RunContext, entry: Entry) -> tuple[str, Any]:
         data = ctx.data.for_entry(entry, ctx.ids)
         return data.url_path, data.body
     if ctx.read_only:
-        return _made_up(entry.path), {}
+        return _made_up(entry), {}
     data = ctx.data.for_entry(entry, None)
     if "{" in entry.path:  # never a real id: a probe must not delete the records other checks use
-        return _made_up(entry.path), data.body
+        return _made_up(entry), data.body
     return data.url_path, data.body
 
 
-def _made_up(path: str) -> str:
-    """The path with a made-up id in every template (``/workflows/{id}/run``, not ``/workflows//run``)."""
-    made_up = quote("sloguard-probe-" + secrets.token_hex(4), safe="")
-    return re.sub(r"\{[^}/]+\}", made_up, path)
+def _made_up(entry: Entry) -> str:
+    """The path with a made-up id in every template (``/workflows/{id}/run``, not ``/workflows//run``).
+
+    The id has the parameter's documented type, so the request reaches the operation and its
+    credentials are judged: a string where a route takes an integer gets a 404 from the router, and a
+    404 says nothing about authentication.
+    """
+    schemas = {p.name: p.schema for p in entry.parameters if p.location == "path"}
+    return re.sub(r"\{([^}/]+)\}", lambda m: quote(_made_up_value(schemas.get(m.group(1), {})), safe=""),
+                  entry.path)
+
+
+def _made_up_value(schema: Mapping[str, Any]) -> str:
+    if schema.get("enum"):
+        return str(schema["enum"][0])
+    if schema.get("type") in ("integer", "number"):
+        # far above any real row id, inside a signed 32-bit column and any documented maximum
+        top = min(int(schema.get("maximum", 2_147_483_647)), 2_147_483_647)
+        return str(max(int(schema.get("minimum", 1)), top - secrets.randbelow(1_000_000)))
+    if schema.get("format") == "uuid":
+        return str(uuid.uuid4())
+    return "sloguard-probe-" + secrets.token_hex(4)
 
 
 async def probe_access(ctx: RunContext, spec: CheckSpec, entry: Entry, forged: str) -> None:
