@@ -23,6 +23,7 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench._docs import write_section  # noqa: E402
 from sloguard.catalog import build_catalog  # noqa: E402
 from sloguard.spec import load_spec  # noqa: E402
 
@@ -154,18 +155,10 @@ def run(repeat: int = 3) -> str:
 
 
 def write_docs(figures: str) -> None:
-    doc = REPO / "docs" / "benchmarks.md"
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    section = (f"{SECTION}\n\nReproduce: `.venv/bin/python bench/bench_catalog.py --write-docs` "
-               f"(generates the description in a temporary directory; takes a few seconds).\n\n"
-               f"```\n{figures}\n```\n")
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
-        nxt = rest.find("\n## ")
-        text = head + section + (rest[nxt + 1:] if nxt >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text)
+    write_section(SECTION, (
+        "Reproduce: `.venv/bin/python bench/bench_catalog.py --write-docs` "
+        f"(generates the description in a temporary directory; takes a few seconds).\n\n"
+        f"```\n{figures}\n```\n"))
 
 
 def main() -> None:

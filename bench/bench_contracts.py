@@ -30,6 +30,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench._docs import write_section  # noqa: E402
 from bench.bench_catalog import make_description  # noqa: E402
 from sloguard.cli.launch import start_reference  # noqa: E402
 from sloguard.config.contracts import CHECKS  # noqa: E402
@@ -171,22 +172,14 @@ def run(quick: bool, layers: bool = False) -> str:
 
 
 def write_docs(figures: str) -> None:
-    doc = REPO / "docs" / "benchmarks.md"
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    section = (f"{SECTION}\n\nReproduce: `.venv/bin/python bench/bench_contracts.py --write-docs` (about 15 "
-               "minutes; `--quick` runs three integrations in about a minute).\n\n"
-               f"```\n{figures}\n```\n\n"
-               "The default is 1 worker: 2 are faster but crashed inside Hypothesis on Python 3.11 "
-               "(docs/contracts.md). `--quick --layers` also "
-               "times Schemathesis' pytest integration with the same settings; docs/contracts.md says why the "
-               "in-process engine was chosen.\n")
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
-        nxt = rest.find("\n## ")
-        text = head + section + (rest[nxt + 1:] if nxt >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text)
+    write_section(SECTION, (
+        "Reproduce: `.venv/bin/python bench/bench_contracts.py --write-docs` (about 15 "
+        "minutes; `--quick` runs three integrations in about a minute).\n\n"
+        f"```\n{figures}\n```\n\n"
+        "The default is 1 worker: 2 are faster but crashed inside Hypothesis on Python 3.11 "
+        "(docs/contracts.md). `--quick --layers` also "
+        "times Schemathesis' pytest integration with the same settings; docs/contracts.md says why the "
+        "in-process engine was chosen.\n"))
 
 
 def main() -> None:

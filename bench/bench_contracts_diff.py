@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_catalog import make_description  # noqa: E402
 
+from bench._docs import write_section  # noqa: E402
 from sloguard.cli.launch import start_reference  # noqa: E402
 from sloguard.contracts.diff import diff  # noqa: E402
 from sloguard.contracts.snapshot import check_drift  # noqa: E402
@@ -118,27 +119,19 @@ def run(repeat: int = 3) -> str:
 
 
 def write_docs(figures: str) -> None:
-    doc = REPO / "docs" / "benchmarks.md"
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    section = (f"{SECTION}\n\nReproduce: `.venv/bin/python bench/bench_contracts_diff.py --write-docs` (starts the "
-               "reference platform on loopback for its description, generates the large one in a temporary "
-               "directory). The baseline is `load_spec` of the same two files in the same run.\n\n"
-               f"```\n{figures}\n```\n\n"
-               "Every diff takes well under a second, at most about twice what reading the two files takes. "
-               "Two descriptions equal as a whole are one "
-               "`==` (the common case of a monitor seeing the same description again). Otherwise operations "
-               "are walked, and a subtree equal on both sides is skipped with one `==` unless it reaches a "
-               "kept cyclic `$ref` whose target changed (an index of which refs each node reaches is built "
-               "first); shared schemas are compared once per pair (a memo), so a change in a schema used by "
-               "many operations costs one comparison. The drift snapshot is dominated by writing it: packing "
-               "shared objects once, and redacting the 1 MB text.\n")
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
-        nxt = rest.find("\n## ")
-        text = head + section + (rest[nxt + 1:] if nxt >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    doc.write_text(text)
+    write_section(SECTION, (
+        "Reproduce: `.venv/bin/python bench/bench_contracts_diff.py --write-docs` (starts the "
+        "reference platform on loopback for its description, generates the large one in a temporary "
+        "directory). The baseline is `load_spec` of the same two files in the same run.\n\n"
+        f"```\n{figures}\n```\n\n"
+        "Every diff takes well under a second, at most about twice what reading the two files takes. "
+        "Two descriptions equal as a whole are one "
+        "`==` (the common case of a monitor seeing the same description again). Otherwise operations "
+        "are walked, and a subtree equal on both sides is skipped with one `==` unless it reaches a "
+        "kept cyclic `$ref` whose target changed (an index of which refs each node reaches is built "
+        "first); shared schemas are compared once per pair (a memo), so a change in a schema used by "
+        "many operations costs one comparison. The drift snapshot is dominated by writing it: packing "
+        "shared objects once, and redacting the 1 MB text.\n"))
 
 
 def main() -> None:

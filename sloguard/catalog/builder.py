@@ -7,9 +7,8 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from sloguard.spec import META_KEY, pointer_tokens
+from sloguard.spec import META_KEY, base_path, pointer_tokens
 
 from .model import PLATFORM, Body, Catalog, Entry, Link, OperationKind, Parameter, Security
 from .naming import VERSION, collapse, compact, is_template, segments, slugify, synthesize_operation_id, unversioned
@@ -95,7 +94,7 @@ def build_catalog(
         pattern=pattern,
         aliases={slugify(k): slugify(v) or PLATFORM for k, v in (aliases or {}).items()},
         platform_names=frozenset(slugify(n) for n in platform_names),
-        base_path=_base_path(spec),
+        base_path=base_path(spec),
         schemes=schemes if isinstance(schemes, Mapping) else {},
         global_security=spec.get("security"),
     )
@@ -113,19 +112,6 @@ def build_catalog(
     return Catalog(tuple(included), all_entries=tuple(entries), excluded=excluded, spec=spec,
                    base_path=options.base_path, warnings=tuple(warnings))
 
-
-def _base_path(spec: Mapping[str, Any]) -> str:
-    servers = spec.get("servers")
-    if not isinstance(servers, list) or not servers or not isinstance(servers[0], Mapping):
-        return ""
-    url = str(servers[0].get("url", ""))
-    variables = servers[0].get("variables")
-    if isinstance(variables, Mapping):
-        for name, var in variables.items():
-            if isinstance(var, Mapping):
-                url = url.replace("{" + str(name) + "}", str(var.get("default", "")))
-    path = urlsplit(url).path if "://" in url else url.split("?")[0]
-    return path.rstrip("/")
 
 
 def _collect(spec: Mapping[str, Any], warnings: list[str]) -> list[_Raw]:

@@ -18,44 +18,9 @@ from referencing.exceptions import Unresolvable
 
 from sloguard import redact
 from sloguard.catalog import Entry
+from sloguard.spec import has_ref, to_json_schema
 
 MAX_PER_OPERATION = 3
-
-
-def _nullable(schema: Any, memo: dict[int, Any]) -> Any:
-    """OpenAPI 3.0 -> JSON Schema: ``nullable: true`` allows null (shared sub-schemas converted once)."""
-    if isinstance(schema, list):
-        return [_nullable(s, memo) for s in schema]
-    if not isinstance(schema, Mapping):
-        return schema
-    key = id(schema)
-    if key in memo:
-        return memo[key]
-    out: dict[str, Any] = {}
-    memo[key] = out
-    for name, value in schema.items():
-        out[name] = _nullable(value, memo) if name not in ("example", "examples", "enum", "default") else value
-    if out.pop("nullable", False) is True:
-        kind = out.get("type")
-        if isinstance(kind, str):
-            out["type"] = [kind, "null"]
-        if isinstance(out.get("enum"), list) and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-        if "$ref" in out or "allOf" in out or "oneOf" in out or "anyOf" in out:
-            out = {"anyOf": [{k: v for k, v in out.items()}, {"type": "null"}]}
-    return out
-
-
-def _has_ref(schema: Any, seen: set[int] | None = None) -> bool:
-    seen = seen if seen is not None else set()
-    if isinstance(schema, Mapping):
-        if id(schema) in seen:
-            return False
-        seen.add(id(schema))
-        return "$ref" in schema or any(_has_ref(v, seen) for v in schema.values())
-    if isinstance(schema, list):
-        return any(_has_ref(v, seen) for v in schema)
-    return False
 
 
 def _cases(entry: Entry) -> Iterable[tuple[str, Mapping[str, Any], Any]]:
@@ -78,10 +43,10 @@ def example_problems(entry: Entry) -> list[str]:
     """One line per example of this operation that does not validate against its schema."""
     problems: list[str] = []
     for where, schema, example in _cases(entry):
-        if not isinstance(schema, Mapping) or not schema or _has_ref(schema):
+        if not isinstance(schema, Mapping) or not schema or has_ref(schema):
             continue
         try:
-            error = next(iter(Draft7Validator(_nullable(schema, {})).iter_errors(example)), None)
+            error = next(iter(Draft7Validator(to_json_schema(schema, {})).iter_errors(example)), None)
         except (SchemaError, Unresolvable, TypeError, ValueError):
             continue
         if error is not None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sloguard.slo import LatencyHistogram
+from sloguard.slo import LatencyHistogram, Tally
 
 _SUB_BUCKET_BITS = 11  # 3 significant digits: 2048 sub-buckets, values below 2048 µs are exact
 
@@ -25,34 +25,20 @@ def bucket_floor(us: int) -> int:
 
 
 @dataclass
-class StepTally:
+class StepTally(Tally):
     """Requests of one scope (overall, an integration, an operation) in one phase of one step.
 
-    ``errors`` counts every request that went wrong; ``unavailable`` (⊆ errors) those the platform
-    did not serve (no answer, 5xx, 429). ``latency`` holds one value per answered request.
+    An SLO `Tally` (``unavailable`` ⊆ ``errors``: no answer, 5xx, 429; one latency per answered
+    request) plus the failed requests' statuses, for the report.
     """
 
-    requests: int = 0
-    errors: int = 0
-    unavailable: int = 0
-    latency: LatencyHistogram = field(default_factory=LatencyHistogram)
     statuses: dict[str, int] = field(default_factory=dict)  # the failed requests' status ("none": no answer)
 
-    def merge(self, other: StepTally) -> None:
-        self.requests += other.requests
-        self.errors += other.errors
-        self.unavailable += other.unavailable
-        self.latency.merge(other.latency)
-        for status, n in other.statuses.items():
-            self.statuses[status] = self.statuses.get(status, 0) + n
-
-    @property
-    def error_rate(self) -> float | None:
-        return self.errors / self.requests if self.requests else None
-
-    @property
-    def availability(self) -> float | None:
-        return (self.requests - self.unavailable) / self.requests if self.requests else None
+    def merge(self, other: Tally) -> None:
+        super().merge(other)
+        if isinstance(other, StepTally):
+            for status, n in other.statuses.items():
+                self.statuses[status] = self.statuses.get(status, 0) + n
 
     def percentile(self, p: float) -> float | None:
         return self.latency.percentile(p)
@@ -63,9 +49,9 @@ class StepTally:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StepTally:
-        return cls(int(data["requests"]), int(data["errors"]), int(data["unavailable"]),
-                   LatencyHistogram.decode(str(data.get("latency") or "")),
-                   {str(k): int(v) for k, v in (data.get("statuses") or {}).items()})
+        return cls(requests=int(data["requests"]), errors=int(data["errors"]), unavailable=int(data["unavailable"]),
+                   latency=LatencyHistogram.decode(str(data.get("latency") or "")),
+                   statuses={str(k): int(v) for k, v in (data.get("statuses") or {}).items()})
 
     @classmethod
     def merged(cls, tallies: Iterable[StepTally]) -> StepTally:
@@ -136,4 +122,5 @@ class Bucket:
         return hist
 
     def tally(self) -> StepTally:
-        return StepTally(self.requests, self.errors, self.unavailable, self.histogram(), dict(self.statuses))
+        return StepTally(requests=self.requests, errors=self.errors, unavailable=self.unavailable,
+                         latency=self.histogram(), statuses=dict(self.statuses))

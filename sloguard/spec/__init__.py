@@ -7,10 +7,11 @@ such a cycle are bundled under `x-sloguard-bundle`). Swagger 2.0 is rewritten in
 catalog reads. Every problem is a one-line `SpecError` naming the source, what is wrong and the fix.
 
 Modules: `source` (read and parse files and URLs), `refs` (the `$ref` resolver, JSON pointers),
-`swagger2` (2.0 -> 3.0), `load` (the entry points).
+`swagger2` (2.0 -> 3.0), `load` (the entry points), `jsonschema` (3.0 schemas as JSON Schema).
 """
 
-from .load import META_KEY, load_spec, prepare_spec, spec_version
+from .jsonschema import has_ref, to_json_schema
+from .load import META_KEY, base_path, load_spec, prepare_spec, spec_version
 from .refs import BUNDLE_KEY, pointer_tokens, resolve_pointer
 from .source import (
     DEFAULT_TIMEOUT_S,
@@ -31,12 +32,15 @@ __all__ = [
     "FetchHook",
     "FetchRecord",
     "SpecError",
+    "base_path",
     "detect_version",
     "display_source",
+    "has_ref",
     "load_spec",
     "parse_document",
     "pointer_tokens",
     "prepare_spec",
     "resolve_pointer",
     "spec_version",
+    "to_json_schema",
 ]

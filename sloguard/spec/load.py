@@ -92,3 +92,18 @@ def spec_version(doc: Mapping[str, Any]) -> str:
     if isinstance(meta, dict) and "version" in meta:
         return str(meta["version"])
     return str(doc.get("openapi") or doc.get("swagger") or "")
+
+
+def base_path(doc: Mapping[str, Any]) -> str:
+    """The path of the first server URL (variables at their defaults), without a trailing slash."""
+    servers = doc.get("servers")
+    if not isinstance(servers, list) or not servers or not isinstance(servers[0], Mapping):
+        return ""
+    url = str(servers[0].get("url", ""))
+    variables = servers[0].get("variables")
+    if isinstance(variables, Mapping):
+        for name, var in variables.items():
+            if isinstance(var, Mapping):
+                url = url.replace("{" + str(name) + "}", str(var.get("default", "")))
+    path = urlsplit(url).path if "://" in url else url.split("?")[0]
+    return path.rstrip("/")

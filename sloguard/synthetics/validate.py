@@ -13,44 +13,7 @@ from typing import Any
 
 import jsonschema_rs
 
-
-def _convert(node: Any, memo: dict[int, Any]) -> Any:
-    """OpenAPI 3.0 → JSON Schema: ``nullable: true`` becomes a "null" alternative."""
-    if isinstance(node, list):
-        return [_convert(item, memo) for item in node]
-    if not isinstance(node, Mapping):
-        return node
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    out: dict[str, Any] = {}
-    memo[key] = out
-    for name, value in node.items():
-        if name in ("example", "examples", "xml", "externalDocs", "discriminator", "nullable"):
-            continue
-        out[name] = _convert(value, memo)
-    if node.get("nullable") is True:
-        kind = out.get("type")
-        if isinstance(kind, str):
-            out["type"] = [kind, "null"]
-        elif "enum" in out and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-        elif "$ref" in out or "allOf" in out or "oneOf" in out or "anyOf" in out:
-            inner = {k: out.pop(k) for k in list(out) if k in ("$ref", "allOf", "oneOf", "anyOf")}
-            out["anyOf"] = [inner, {"type": "null"}]
-    return out
-
-
-def _has_ref(node: Any, seen: set[int] | None = None) -> bool:
-    seen = set() if seen is None else seen
-    if id(node) in seen:
-        return False
-    seen.add(id(node))
-    if isinstance(node, Mapping):
-        return "$ref" in node or any(_has_ref(v, seen) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_ref(v, seen) for v in node)
-    return False
+from sloguard.spec import has_ref, to_json_schema
 
 
 class SchemaValidator:
@@ -59,7 +22,7 @@ class SchemaValidator:
     def __init__(self, components: dict[str, Any] | None = None, openapi_version: str = "3.0.3") -> None:
         self._v31 = openapi_version.startswith("3.1")
         self._memo: dict[int, Any] = {}
-        self._components = components if self._v31 else _convert(components or {}, self._memo)
+        self._components = components if self._v31 else to_json_schema(components or {}, self._memo)
         self._cache: dict[int, jsonschema_rs.Validator] = {}
         self._lock = threading.Lock()
 
@@ -69,10 +32,10 @@ class SchemaValidator:
         validator = self._cache.get(key)
         if validator is None:
             with self._lock:
-                body = dict(schema) if self._v31 else _convert(schema, self._memo)
+                body = dict(schema) if self._v31 else to_json_schema(schema, self._memo)
                 # Only a schema that still holds a (cyclic) $ref needs the components beside it;
                 # compiling them into every validator would cost ~20 ms per response schema.
-                root = {"allOf": [body], "components": self._components or {}} if _has_ref(body) else body
+                root = {"allOf": [body], "components": self._components or {}} if has_ref(body) else body
                 cls = jsonschema_rs.Draft202012Validator if self._v31 else jsonschema_rs.Draft7Validator
                 validator = cls(root, validate_formats=False)
                 self._cache[key] = validator

@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+
+from sloguard.spec import base_path
 
 from .model import Change
 from .schemas import SchemaDiffer, deref, show
@@ -37,21 +38,6 @@ class _Operation:
     @property
     def path_names(self) -> list[str]:
         return _TEMPLATE.findall(self.path)
-
-
-def base_path(doc: Mapping[str, Any]) -> str:
-    """The path of the first server URL (variables at their defaults), without a trailing slash."""
-    servers = doc.get("servers")
-    if not isinstance(servers, list) or not servers or not isinstance(servers[0], Mapping):
-        return ""
-    url = str(servers[0].get("url", ""))
-    variables = servers[0].get("variables")
-    if isinstance(variables, Mapping):
-        for name, var in variables.items():
-            if isinstance(var, Mapping):
-                url = url.replace("{" + str(name) + "}", str(var.get("default", "")))
-    path = urlsplit(url).path if "://" in url else url.split("?")[0]
-    return path.rstrip("/")
 
 
 def operations(doc: Mapping[str, Any]) -> dict[tuple[str, str], _Operation]:
