@@ -117,7 +117,8 @@ def throughput(tmp: Path, seconds: float) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     (tmp / "sloguard.yaml").write_text(yaml.safe_dump({
-        "target": {"base_url": base, "openapi": f"file:{tmp / 'openapi.json'}"},
+        # labelled: an unlabelled localhost target that is not the reference platform counts as production
+        "target": {"base_url": base, "openapi": f"file:{tmp / 'openapi.json'}", "environment": "staging"},
         "load": {"metrics": {"path": None}, "mix": {"operations": {"health": 1}},
                  "profiles": {"smoke": {"think_time_s": [0, 0], "login": "none", "spawn_rate": 1000}}}}))
     target = subprocess.Popen(

@@ -194,20 +194,18 @@ def check(
     if suite not in SUITES:
         raise UsageError(f"unknown suite {suite!r}; use one of {', '.join(SUITES)}")
     _severity(fail_on)
-    from sloguard.contracts.run import ContractOptions
-
-    options = ContractOptions(max_examples=max_examples, workers=workers, seed=seed, budget_s=parse_budget(budget),
-                              phases=_phases(phases), keyword=keyword if suite == "contracts" else None,
-                              suite_dir=suite_dir if suite == "contracts" else None,
-                              started=started if suite == "contracts" else None)
+    budget_s, chosen_phases = parse_budget(budget), _phases(phases)  # bad input is refused for any suite
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-        if suite == "synthetics":
+        if suite == "synthetics":  # without importing the contract engine (Schemathesis, Hypothesis)
             code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword,
                                            fail_on=fail_on, dry_run=dry_run, err=as_json)
         elif suite == "contracts":
+            options = _contract_options(max_examples, workers, seed, budget_s, chosen_phases, keyword, suite_dir,
+                                        started)
             code, summary = run_contract_suite(config, target, read_only, options=options, fail_on=fail_on,
                                                dry_run=dry_run, err=as_json)
         else:
+            options = _contract_options(max_examples, workers, seed, budget_s, chosen_phases, None, None, None)
             runs: list[RunSummary] = []
             run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword, fail_on=fail_on,
                            dry_run=dry_run, err=as_json, alerts=False, runs=runs)
@@ -216,6 +214,15 @@ def check(
     if as_json:  # the human output went to stderr, so stdout is only the machine summary
         typer.echo(json.dumps(summary or {}, indent=2))
     raise typer.Exit(code)
+
+
+def _contract_options(max_examples: int | None, workers: int | None, seed: int | None, budget_s: float | None,
+                      phases: list[str] | None, keyword: str | None, suite_dir: Path | None,
+                      started: float | None) -> ContractOptions:
+    from sloguard.contracts.run import ContractOptions
+
+    return ContractOptions(max_examples=max_examples, workers=workers, seed=seed, budget_s=budget_s, phases=phases,
+                           keyword=keyword, suite_dir=suite_dir, started=started)
 
 
 def _phases(value: str | None) -> list[str] | None:

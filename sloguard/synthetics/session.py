@@ -51,7 +51,19 @@ class SyntheticSession:
         return self.target.unreachable
 
     def run(self, selected: Collection[str] | None = None) -> RunOutcome:
-        return asyncio.run(run_plan(self.target, self.plan, selected=selected))
+        # A loop of its own rather than asyncio.run: its SIGINT bookkeeping formats the repr of the
+        # running task (and the plan it holds) twice, ~0.3 s of a 2.5 s sweep. Ctrl-C still stops the
+        # run: KeyboardInterrupt propagates out of run_until_complete.
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(run_plan(self.target, self.plan, selected=selected))
+        finally:
+            try:
+                _cancel_pending(loop)
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
 
     def write_summary(self, outcome: RunOutcome, extra: list[CheckResult] | None = None) -> dict[str, Any]:
         return report.write_summary(self, outcome, extra)
@@ -71,3 +83,12 @@ def open_session(
     plan = build_plan(config, platform.catalog, read_only=platform.read_only, https=platform.https)
     threshold = Severity.parse(fail_on if fail_on is not None else config.checks.fail_on)
     return SyntheticSession(platform, plan, Path(reports_dir or config.reports.dir), threshold)
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """What asyncio.run does on the way out: cancel what is left and let it finish cancelling."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
