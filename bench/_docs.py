@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -18,3 +20,18 @@ def write_section(title: str, body: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     DOC.write_text(text)
+
+
+def parser(description: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line, with the ``--write-docs`` flag every recording benchmark has."""
+    out = argparse.ArgumentParser(description=description)
+    out.add_argument("--write-docs", action="store_true", help="update the section in docs/benchmarks.md")
+    return out
+
+
+def show(figures: str, write: bool, write_docs: Callable[[str], None]) -> None:
+    """Print the figures, and record them in docs/benchmarks.md when asked."""
+    print(figures)
+    if write:
+        write_docs(figures)
+        print("written to docs/benchmarks.md")

@@ -6,7 +6,6 @@ Run: .venv/bin/python bench/bench_catalog.py [--write-docs]
 
 from __future__ import annotations
 
-import argparse
 import gc
 import platform
 import resource
@@ -23,7 +22,7 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._docs import write_section  # noqa: E402
+from bench._docs import parser, show, write_section  # noqa: E402
 from sloguard.catalog import build_catalog  # noqa: E402
 from sloguard.spec import load_spec  # noqa: E402
 
@@ -162,15 +161,10 @@ def write_docs(figures: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write-docs", action="store_true", help="update the section in docs/benchmarks.md")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    figures = run(args.repeat)
-    print(figures)
-    if args.write_docs:
-        write_docs(figures)
-        print("written to docs/benchmarks.md")
+    options = parser(__doc__)
+    options.add_argument("--repeat", type=int, default=3)
+    args = options.parse_args()
+    show(run(args.repeat), args.write_docs, write_docs)
 
 
 if __name__ == "__main__":

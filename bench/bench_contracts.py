@@ -15,7 +15,6 @@ Slack, Jira and Health operations only, about 1 minute).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -30,7 +29,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._docs import write_section  # noqa: E402
+from bench._docs import parser, show, write_section  # noqa: E402
 from bench.bench_catalog import make_description  # noqa: E402
 from sloguard.cli.launch import start_reference  # noqa: E402
 from sloguard.config.contracts import CHECKS  # noqa: E402
@@ -183,17 +182,12 @@ def write_docs(figures: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write-docs", action="store_true", help="update the section in docs/benchmarks.md")
-    parser.add_argument("--quick", action="store_true", help="three integrations only (about a minute)")
-    parser.add_argument("--layers", action="store_true",
-                        help="also time Schemathesis' pytest integration with the same settings")
-    args = parser.parse_args()
-    figures = run(args.quick, args.layers)
-    print(figures)
-    if args.write_docs:
-        write_docs(figures)
-        print("written to docs/benchmarks.md")
+    options = parser(__doc__)
+    options.add_argument("--quick", action="store_true", help="three integrations only (about a minute)")
+    options.add_argument("--layers", action="store_true",
+                         help="also time Schemathesis' pytest integration with the same settings")
+    args = options.parse_args()
+    show(run(args.quick, args.layers), args.write_docs, write_docs)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Run: .venv/bin/python bench/bench_contracts_diff.py [--write-docs]
 
 from __future__ import annotations
 
-import argparse
 import copy
 import gc
 import platform
@@ -31,7 +30,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_catalog import make_description  # noqa: E402
 
-from bench._docs import write_section  # noqa: E402
+from bench._docs import parser, show, write_section  # noqa: E402
 from sloguard.cli.launch import start_reference  # noqa: E402
 from sloguard.contracts.diff import diff  # noqa: E402
 from sloguard.contracts.snapshot import check_drift  # noqa: E402
@@ -135,15 +134,10 @@ def write_docs(figures: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write-docs", action="store_true", help="update the section in docs/benchmarks.md")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    figures = run(args.repeat)
-    print(figures)
-    if args.write_docs:
-        write_docs(figures)
-        print("written to docs/benchmarks.md")
+    options = parser(__doc__)
+    options.add_argument("--repeat", type=int, default=3)
+    args = options.parse_args()
+    show(run(args.repeat), args.write_docs, write_docs)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,13 @@ app.command("load")(load)
 
 
 def main() -> None:
+    run_app(app)
+
+
+def run_app(typer_app: typer.Typer) -> None:
+    """Run a command: bad input is one line on stderr and exit 2, Ctrl-C exit 130, never a traceback."""
     try:
-        app()
+        typer_app()
     except UsageError as exc:
         typer.echo(f"sloguard: error: {exc}", err=True)
         sys.exit(2)

@@ -112,15 +112,11 @@ def spawn_load_process(args: list[str]) -> int:
 def child_main() -> None:
     """The entry of ``python -m sloguard.load``: the same command, run in this (gevent) process."""
     os.environ[CHILD_ENV] = "1"
+    from sloguard.cli import run_app
+
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command()(load)
-    try:
-        app()
-    except UsageError as exc:
-        typer.echo(f"sloguard: error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run_app(app)
 
 
 def finish(outcome: object, cfg: object, reports: Path, *, as_json: bool, add_to_report: bool = False) -> int:
