@@ -35,3 +35,11 @@ def show(figures: str, write: bool, write_docs: Callable[[str], None]) -> None:
     if write:
         write_docs(figures)
         print("written to docs/benchmarks.md")
+
+
+def repeat_main(description: str | None, run: Callable[[int], str], write_docs: Callable[[str], None]) -> None:
+    """The command line of a benchmark that runs ``--repeat`` times and reports its best."""
+    options = parser(description)
+    options.add_argument("--repeat", type=int, default=3)
+    args = options.parse_args()
+    show(run(args.repeat), args.write_docs, write_docs)

@@ -22,7 +22,7 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench._docs import parser, show, write_section  # noqa: E402
+from bench._docs import repeat_main, write_section  # noqa: E402
 from sloguard.catalog import build_catalog  # noqa: E402
 from sloguard.spec import load_spec  # noqa: E402
 
@@ -161,10 +161,7 @@ def write_docs(figures: str) -> None:
 
 
 def main() -> None:
-    options = parser(__doc__)
-    options.add_argument("--repeat", type=int, default=3)
-    args = options.parse_args()
-    show(run(args.repeat), args.write_docs, write_docs)
+    repeat_main(__doc__, run, write_docs)
 
 
 if __name__ == "__main__":

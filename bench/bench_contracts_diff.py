@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_catalog import make_description  # noqa: E402
 
-from bench._docs import parser, show, write_section  # noqa: E402
+from bench._docs import repeat_main, write_section  # noqa: E402
 from sloguard.cli.launch import start_reference  # noqa: E402
 from sloguard.contracts.diff import diff  # noqa: E402
 from sloguard.contracts.snapshot import check_drift  # noqa: E402
@@ -134,10 +134,7 @@ def write_docs(figures: str) -> None:
 
 
 def main() -> None:
-    options = parser(__doc__)
-    options.add_argument("--repeat", type=int, default=3)
-    args = options.parse_args()
-    show(run(args.repeat), args.write_docs, write_docs)
+    repeat_main(__doc__, run, write_docs)
 
 
 if __name__ == "__main__":

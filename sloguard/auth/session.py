@@ -84,7 +84,27 @@ class _Policy:
         return token
 
 
-class Session:
+class _SessionState:
+    """What both sessions show of their policy: the style, the remembered failure, the login count."""
+
+    _policy: _Policy
+
+    @property
+    def style(self) -> LoginStyle:
+        return self._policy.style
+
+    @property
+    def failure(self) -> LoginFailed | None:
+        """Why the last login failed, while that is remembered."""
+        return self._policy.remembered()
+
+    @property
+    def logins(self) -> int:
+        """Tokens obtained so far (logins and refreshes)."""
+        return self._policy.logins
+
+
+class Session(_SessionState):
     """The async login session: ``await session.authorization()`` is ``"Bearer <token>"``.
 
     ``http`` is the httpx.AsyncClient the login requests go over (its event hooks see them, which is
@@ -114,20 +134,6 @@ class Session:
         self._discovery_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ what callers use
-    @property
-    def style(self) -> LoginStyle:
-        return self._policy.style
-
-    @property
-    def failure(self) -> LoginFailed | None:
-        """Why the last login failed, while that is remembered."""
-        return self._policy.remembered()
-
-    @property
-    def logins(self) -> int:
-        """Tokens obtained so far (logins and refreshes)."""
-        return self._policy.logins
-
     async def token(self) -> Token | None:
         """A fresh token; None for styles without one (API key, no auth). LoginFailed when it fails."""
         policy = self._policy
@@ -208,7 +214,7 @@ class Session:
         return await drive_async(style.login_flow(), self._send)
 
 
-class SyncSession:
+class SyncSession(_SessionState):
     """The sync login session, for Schemathesis hooks and Locust users.
 
     ``client`` may be an httpx.Client, a requests.Session or a Locust user's ``self.client``
@@ -242,18 +248,6 @@ class SyncSession:
         self._send = send
         self._policy = _Policy(style, refresh_margin_s, refresh_fraction, retry_failed_after_s, clock)
         self._lock = threading.Lock()
-
-    @property
-    def style(self) -> LoginStyle:
-        return self._policy.style
-
-    @property
-    def failure(self) -> LoginFailed | None:
-        return self._policy.remembered()
-
-    @property
-    def logins(self) -> int:
-        return self._policy.logins
 
     def token(self) -> Token | None:
         policy = self._policy

@@ -127,27 +127,32 @@ def httpx_async_sender(http: httpx.AsyncClient, *, timeout_s: float | None = Non
 
     async def send(call: HttpCall) -> HttpAnswer:
         try:
-            response = await http.request(call.method, call.url, headers=dict(call.headers), content=call.body,
-                                          follow_redirects=False,
-                                          timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT)
+            response = await http.request(**_httpx_request(call, timeout_s))
         except httpx.TransportError as exc:
             raise transport_error(call, exc) from None
-        return _answer(call, response.status_code, response.headers.multi_items(), response.content,
-                       response.reason_phrase)
+        return _httpx_answer(call, response)
 
     return send
+
+
+def _httpx_request(call: HttpCall, timeout_s: float | None) -> dict[str, Any]:
+    """One call as httpx request arguments (the same for its sync and async clients)."""
+    return {"method": call.method, "url": call.url, "headers": dict(call.headers), "content": call.body,
+            "follow_redirects": False, "timeout": timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT}
+
+
+def _httpx_answer(call: HttpCall, response: httpx.Response) -> HttpAnswer:
+    return _answer(call, response.status_code, response.headers.multi_items(), response.content,
+                   response.reason_phrase)
 
 
 def httpx_sync_sender(http: httpx.Client, *, timeout_s: float | None = None) -> SyncSender:
     def send(call: HttpCall) -> HttpAnswer:
         try:
-            response = http.request(call.method, call.url, headers=dict(call.headers), content=call.body,
-                                    follow_redirects=False,
-                                    timeout=timeout_s if timeout_s is not None else httpx.USE_CLIENT_DEFAULT)
+            response = http.request(**_httpx_request(call, timeout_s))
         except httpx.TransportError as exc:
             raise transport_error(call, exc) from None
-        return _answer(call, response.status_code, response.headers.multi_items(), response.content,
-                       response.reason_phrase)
+        return _httpx_answer(call, response)
 
     return send
 
