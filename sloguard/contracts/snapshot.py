@@ -25,7 +25,7 @@ import orjson
 from sloguard.errors import UsageError
 from sloguard.redact import redact_text, redact_url
 from sloguard.results import write_atomic
-from sloguard.spec import prepare_spec
+from sloguard.spec import prepare_spec, spec_digest
 
 from .diff import Change, diff
 
@@ -123,14 +123,19 @@ def save_snapshot(path: str | Path, spec: Mapping[str, Any], target: str = "") -
     packed = pack(spec)
     meta = spec.get("x-sloguard")
     packed[META_KEY] = {"target": redact_url(target), "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                        "version": meta.get("version") if isinstance(meta, Mapping) else None}
+                        "version": meta.get("version") if isinstance(meta, Mapping) else None,
+                        "digest": spec_digest(spec)}
     text = orjson.dumps(packed, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
     return write_atomic(path, redact_text(text))
 
 
 def load_snapshot(path: str | Path) -> dict[str, Any] | None:
     """The description a snapshot holds, loaded as `load_spec` would; None when there is none."""
-    file = Path(path)
+    data = _read_snapshot(Path(path))
+    return prepare_spec(data, source=str(path)) if data is not None else None
+
+
+def _read_snapshot(file: Path) -> dict[str, Any] | None:
     try:
         data = orjson.loads(file.read_bytes())
     except FileNotFoundError:
@@ -139,7 +144,7 @@ def load_snapshot(path: str | Path) -> dict[str, Any] | None:
         raise UsageError(f"{file}: unreadable contract snapshot ({exc}); delete it to start over") from None
     if not isinstance(data, dict) or SHARED_KEY not in data:
         raise UsageError(f"{file}: not a sloguard contract snapshot; delete it to start over")
-    return prepare_spec(data, source=str(file))
+    return data
 
 
 def check_drift(spec: Mapping[str, Any], target: str, reports_dir: str | Path) -> Drift:
@@ -147,9 +152,15 @@ def check_drift(spec: Mapping[str, Any], target: str, reports_dir: str | Path) -
     path = snapshot_path(reports_dir, target)
     note = ""
     try:
-        previous = load_snapshot(path)
+        data = _read_snapshot(path)
     except UsageError as exc:
-        previous, note = None, f"{exc} (replaced by the description just served)"
+        data, note = None, f"{exc} (replaced by the description just served)"
+    digest = spec_digest(spec)
+    meta = data.get(META_KEY) if data is not None else None
+    if digest is not None and isinstance(meta, dict) and meta.get("digest") == digest:
+        # The very bytes seen last time: nothing can have changed, and the snapshot stays as it is.
+        return Drift((), path, True)
+    previous = prepare_spec(data, source=str(path)) if data is not None else None
     changes = tuple(diff(previous, spec)) if previous is not None else ()
     save_snapshot(path, spec, target)
     return Drift(changes, path, previous is not None, note, previous)

@@ -11,7 +11,7 @@ Modules: `source` (read and parse files and URLs), `refs` (the `$ref` resolver, 
 """
 
 from .jsonschema import has_ref, to_json_schema
-from .load import META_KEY, base_path, load_spec, prepare_spec, spec_version
+from .load import META_KEY, base_path, load_spec, prepare_spec, spec_digest, spec_version
 from .refs import BUNDLE_KEY, pointer_tokens, resolve_pointer
 from .source import (
     DEFAULT_TIMEOUT_S,
@@ -41,6 +41,7 @@ __all__ = [
     "pointer_tokens",
     "prepare_spec",
     "resolve_pointer",
+    "spec_digest",
     "spec_version",
     "to_json_schema",
 ]

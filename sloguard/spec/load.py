@@ -36,7 +36,7 @@ def _fetcher(headers: Mapping[str, str] | None, verify: bool | str, timeout: flo
         fetcher.close()
 
 
-def _prepare(doc: Any, source: str, uri: str, fetcher: Fetcher | None) -> dict[str, Any]:
+def _prepare(doc: Any, source: str, uri: str, fetcher: Fetcher | None, *, served: bool = False) -> dict[str, Any]:
     version = detect_version(doc, source)
     if "paths" in doc and doc["paths"] is not None and not isinstance(doc["paths"], dict):
         raise SpecError(f'{display_source(source)}: "paths" is not a mapping; fix the description')
@@ -48,6 +48,8 @@ def _prepare(doc: Any, source: str, uri: str, fetcher: Fetcher | None) -> dict[s
         if BUNDLE_KEY in resolver.main.root:
             doc[BUNDLE_KEY] = resolver.main.root[BUNDLE_KEY]
     doc[META_KEY] = {"source": display_source(source), "version": version}
+    if served and fetcher is not None:  # what was read, byte for byte: drift checks skip an unchanged one
+        doc[META_KEY]["digest"] = fetcher.digest()
     return doc
 
 
@@ -69,7 +71,7 @@ def load_spec(
     with _fetcher(headers, verify, timeout, max_bytes, on_fetch) as fetcher:
         data, hint = fetcher.read(uri)
         doc = parse_document(data, text, hint)
-        return _prepare(doc, text, uri, fetcher)
+        return _prepare(doc, text, uri, fetcher, served=True)
 
 
 def prepare_spec(doc: dict[str, Any], *, source: str = "<memory>",
@@ -92,6 +94,14 @@ def spec_version(doc: Mapping[str, Any]) -> str:
     if isinstance(meta, dict) and "version" in meta:
         return str(meta["version"])
     return str(doc.get("openapi") or doc.get("swagger") or "")
+
+
+def spec_digest(doc: Mapping[str, Any]) -> str | None:
+    """SHA-256 of the documents a description was loaded from (`load_spec`), None when it was given
+    already parsed."""
+    meta = doc.get(META_KEY)
+    digest = meta.get("digest") if isinstance(meta, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 def base_path(doc: Mapping[str, Any]) -> str:

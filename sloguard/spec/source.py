@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,6 +72,11 @@ class Fetcher:
     max_bytes: int
     on_fetch: FetchHook | None = None  # told of every URL fetched, so the run's evidence shows it
     _client: httpx.Client | None = None
+    _read: list[bytes] = field(default_factory=list)  # SHA-256 of each document read, in order
+
+    def digest(self) -> str:
+        """One SHA-256 over every document read: the same bytes served again give the same digest."""
+        return hashlib.sha256(b"".join(self._read)).hexdigest()
 
     def close(self) -> None:
         if self._client is not None:
@@ -78,7 +84,9 @@ class Fetcher:
 
     def read(self, uri: str) -> tuple[bytes, str]:
         """The bytes of ``uri`` and a format hint ("json", "yaml" or "")."""
-        return self._read_url(uri) if is_url(uri) else self._read_file(uri)
+        data, hint = self._read_url(uri) if is_url(uri) else self._read_file(uri)
+        self._read.append(hashlib.sha256(data).digest())
+        return data, hint
 
     def _too_large(self, uri: str, size: int) -> SpecError:
         return SpecError(

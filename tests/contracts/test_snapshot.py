@@ -12,7 +12,7 @@ import orjson
 
 from sloguard.contracts.diff import diff
 from sloguard.contracts.snapshot import check_drift, load_snapshot, pack, save_snapshot, snapshot_path
-from sloguard.spec import load_spec, prepare_spec
+from sloguard.spec import load_spec, prepare_spec, spec_digest
 
 ENGINE_SPECS = Path(__file__).parent.parent / "engine" / "specs"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLXZhbHVlLXNlY3JldA"
@@ -30,8 +30,10 @@ def test_first_run_then_drift_then_quiet(platform: Any, tmp_path: Path) -> None:
     first = check_drift(served, platform.base_url, tmp_path)
     assert first.changes == () and not first.previous_seen and first.snapshot.is_file()
     assert first.snapshot == snapshot_path(tmp_path, platform.base_url)
+    saved = first.snapshot.read_bytes()
     again = check_drift(load_spec(url), platform.base_url, tmp_path)
-    assert again.changes == () and again.previous_seen  # the round trip through the file loses nothing
+    assert again.changes == () and again.previous_seen
+    assert first.snapshot.read_bytes() == saved  # the same bytes served: the snapshot is not rewritten
     # A new release removes a field every error response promised: drift is reported once.
     raw = httpx.get(url, timeout=30).json()
     error = raw["components"]["schemas"]["Error"]
@@ -42,6 +44,29 @@ def test_first_run_then_drift_then_quiet(platform: Any, tmp_path: Path) -> None:
     quiet = check_drift(prepare_spec(copy.deepcopy(raw)), platform.base_url, tmp_path)
     assert quiet.changes == ()
     assert not [p for p in first.snapshot.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_served_bytes_decide_whether_to_diff(platform: Any, tmp_path: Path) -> None:
+    """The digest of the served documents skips the diff only when they are byte for byte the same."""
+    raw = httpx.get(f"{platform.base_url}/api/v1/openapi.json", timeout=30).json()
+    source = tmp_path / "openapi.json"
+    source.write_bytes(orjson.dumps(raw))
+    first = load_spec(source)
+    assert spec_digest(first) is not None and spec_digest(first) == spec_digest(load_spec(source))
+    check_drift(first, "http://atom.test", tmp_path)
+    saved = snapshot_path(tmp_path, "http://atom.test").read_bytes()
+    assert orjson.loads(saved)["x-sloguard-snapshot"]["digest"] == spec_digest(first)
+    error = raw["components"]["schemas"]["Error"]
+    error["properties"].pop(error["required"][0])
+    source.write_bytes(orjson.dumps(raw))
+    changed = load_spec(source)
+    assert spec_digest(changed) != spec_digest(first)
+    drift = check_drift(changed, "http://atom.test", tmp_path)
+    assert {c.rule_id for c in drift.breaking} == {"response-required-property-removed"}
+    assert check_drift(load_spec(source), "http://atom.test", tmp_path).changes == ()  # reported once
+    # Reformatted but equal (other bytes, same description): diffed, and found the same.
+    source.write_bytes(orjson.dumps(raw, option=orjson.OPT_INDENT_2))
+    assert check_drift(load_spec(source), "http://atom.test", tmp_path).changes == ()
 
 
 def test_shared_objects_are_written_once(platform: Any, tmp_path: Path) -> None:
