@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from sloguard.auth import AuthSettings, Discovery, LoginStyle, Session, SyncSession, TokenProvider, resolve_login
+from sloguard.auth.transport import tls_context
 from sloguard.catalog import Catalog, build_catalog
 from sloguard.config import Config, load_config
 from sloguard.errors import UsageError
@@ -224,8 +225,8 @@ class Target:
     def auth_http(self, **event_hooks: Any) -> httpx.AsyncClient:
         """The HTTP client the OAuth client uses (httpx: one request per grant, not the hot path)."""
         target = self.config.target
-        return httpx.AsyncClient(verify=target.verify_tls, timeout=target.timeout_s, headers=target.headers,
-                                 event_hooks=dict(event_hooks))
+        return httpx.AsyncClient(verify=tls_context(target.verify_tls), timeout=target.timeout_s,
+                                 headers=target.headers, event_hooks=dict(event_hooks))
 
     def token_provider(self, http: httpx.AsyncClient | None = None, *,
                        discovery: Callable[[], Awaitable[Discovery]] | None = None) -> TokenProvider:
