@@ -68,7 +68,8 @@ def test_error_rate_fault_is_counted_once_in_every_figure(platform_factory, tmp_
     overall = assert_consistent(run)
     # 500s are both errors and unavailable, retried attempts included: availability drops with them
     assert 0.9 < overall["availability"]["measured"] < 0.99 and overall["availability"]["met"] is False
-    assert overall["error_rate"]["measured"] >= 1 - overall["availability"]["measured"]
+    # (every unavailable answer is also an error; the two ratios are computed apart, so allow rounding)
+    assert overall["error_rate"]["measured"] >= 1 - overall["availability"]["measured"] - 1e-9
 
 
 def test_an_integration_down_shows_in_its_own_slos_and_one_alert(platform_factory, tmp_path: Path) -> None:
