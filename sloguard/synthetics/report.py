@@ -7,6 +7,7 @@ one writer every suite uses (`sloguard.reports.allure_writer`), from the results
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,17 +101,27 @@ def team_result(nodeid: str, rep: pytest.TestReport) -> CheckResult:
                        duration_ms=rep.duration * 1000)
 
 
-def write_summary(session: SyntheticSession, outcome: RunOutcome,
-                  extra: list[CheckResult] | None = None) -> dict[str, Any]:
-    """summary.json and results.jsonl under the reports folder; returns the summary."""
+def check_results(outcome: RunOutcome, known: Mapping[str, CheckResult] | None = None) -> list[CheckResult]:
+    """Every reported probe of a run as a result; ``known`` holds results already made (by check id)."""
+    specs = outcome.plan.by_id()
+    known = known or {}
+    return [known.get(i) or to_result(specs[i], p) for i, p in outcome.probes.items() if i in specs]
+
+
+def drift_results(session: SyntheticSession, outcome: RunOutcome) -> list[CheckResult]:
+    """What changed in the served description since the last run, when ``checks.drift`` is on."""
+    if not (session.config.checks.drift and outcome.reachable):
+        return []
+    from sloguard.contracts.drift import live_drift  # here: the diff engine is not start-up's cost
+
+    return live_drift(session.target, "synthetics")
+
+
+def write_summary(session: SyntheticSession, outcome: RunOutcome, results: list[CheckResult]) -> dict[str, Any]:
+    """summary.json and results.jsonl of ``results`` (the run's checks, drift, a team's own tests)
+    under the reports folder; returns the summary."""
     from sloguard import summary as summary_mod
 
-    specs = outcome.plan.by_id()
-    results = [to_result(specs[i], p) for i, p in outcome.probes.items() if i in specs] + list(extra or ())
-    if session.config.checks.drift and outcome.reachable:
-        from sloguard.contracts.drift import live_drift  # here: the diff engine is not start-up's cost
-
-        results += live_drift(session.target, "synthetics")
     coverage = None
     if session.catalog is not None:
         checked = [op for op, spec_id in outcome.plan.covered.items()

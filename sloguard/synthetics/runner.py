@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from sloguard import redact
@@ -30,7 +30,10 @@ class RunOutcome:
     reachable: bool
 
 
-async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | None = None) -> RunOutcome:
+async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | None = None,
+                   on_done: Callable[[list[Probe]], None] | None = None) -> RunOutcome:
+    """Run the selected checks; ``on_done`` is given each task's selected probes as soon as that task
+    is over (their verdicts are final then), so results can be written while the others run."""
     started_at, t0 = time.time(), time.perf_counter()
     catalog = target.catalog
     ctx = RunContext.create(target)
@@ -55,7 +58,10 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
             for ids, run in plan.quiet:
                 if ids & wanted:
                     await _guarded(ctx, run, ids, specs)
-            await asyncio.gather(*(_guarded(ctx, run, ids, specs) for ids, run in plan.tasks if ids & wanted))
+            done = (lambda ids: on_done([ctx.probes[i] for i in ids & wanted if i in ctx.probes])) \
+                if on_done is not None else None
+            await asyncio.gather(*(_guarded(ctx, run, ids, specs, done=done)
+                                   for ids, run in plan.tasks if ids & wanted))
         for spec_id in wanted:
             spec = specs.get(spec_id)
             if spec is None:
@@ -90,7 +96,8 @@ def _needs_login(wanted: set[str], specs: dict[str, CheckSpec], catalog: Catalog
     return False
 
 
-async def _guarded(ctx: RunContext, run: object, ids: frozenset[str], specs: dict[str, CheckSpec]) -> None:
+async def _guarded(ctx: RunContext, run: object, ids: frozenset[str], specs: dict[str, CheckSpec],
+                   done: Callable[[frozenset[str]], None] | None = None) -> None:
     """A task that raises is a harness error for its checks, never a crash of the run."""
     try:
         await run(ctx)  # type: ignore[operator]
@@ -103,3 +110,5 @@ async def _guarded(ctx: RunContext, run: object, ids: frozenset[str], specs: dic
         now = time.time()
         for spec_id in ids:
             ctx.probe(specs[spec_id]).finished = now
+        if done is not None:
+            done(ids)

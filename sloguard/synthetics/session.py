@@ -7,7 +7,7 @@ line and pytest can never plan or judge differently.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,8 @@ from .runner import RunOutcome, run_plan
 if TYPE_CHECKING:
     from sloguard.results import CheckResult
     from sloguard.summary import RunSummary
+
+    from .probe import Probe
 
 
 @dataclass
@@ -50,13 +52,14 @@ class SyntheticSession:
     def unreachable(self) -> str | None:
         return self.target.unreachable
 
-    def run(self, selected: Collection[str] | None = None) -> RunOutcome:
+    def run(self, selected: Collection[str] | None = None,
+            on_done: Callable[[list[Probe]], None] | None = None) -> RunOutcome:
         # A loop of its own rather than asyncio.run: its SIGINT bookkeeping formats the repr of the
         # running task (and the plan it holds) twice, ~0.3 s of a 2.5 s sweep. Ctrl-C still stops the
         # run: KeyboardInterrupt propagates out of run_until_complete.
         loop = asyncio.new_event_loop()
         try:
-            return loop.run_until_complete(run_plan(self.target, self.plan, selected=selected))
+            return loop.run_until_complete(run_plan(self.target, self.plan, selected=selected, on_done=on_done))
         finally:
             try:
                 _cancel_pending(loop)
@@ -66,7 +69,9 @@ class SyntheticSession:
                 loop.close()
 
     def write_summary(self, outcome: RunOutcome, extra: list[CheckResult] | None = None) -> dict[str, Any]:
-        return report.write_summary(self, outcome, extra)
+        """summary.json and results.jsonl of the run's checks, the description's drift and ``extra``."""
+        results = [*report.check_results(outcome), *report.drift_results(self, outcome), *(extra or ())]
+        return report.write_summary(self, outcome, results)
 
 
 def open_session(
