@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -74,7 +76,10 @@ def run_synthetics(
     args = [str(suite_dir), "-p", "no:cacheprovider", "--rootdir", str(suite_dir),
             "--alluredir", str(reports / "allure-results"),
             "--junitxml", str(reports / "junit.xml"), "-o", "junit_family=xunit2", "--no-header",
-            "-W", "ignore::DeprecationWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+            "-W", "ignore::DeprecationWarning", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+            # Its clean-up runs five full garbage collections over the run's evidence (~0.2 s); an
+            # exception ignored in a destructor is no verdict on the platform.
+            "-p", "no:unraisableexception"]
     args += ["-q"] if quiet else []
     args += ["-k", keyword] if keyword else []
     args += extra or []
@@ -195,7 +200,7 @@ def check(
         raise UsageError(f"unknown suite {suite!r}; use one of {', '.join(SUITES)}")
     _severity(fail_on)
     budget_s, chosen_phases = parse_budget(budget), _phases(phases)  # bad input is refused for any suite
-    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+    with _fewer_collections(), contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
         if suite == "synthetics":  # without importing the contract engine (Schemathesis, Hypothesis)
             code, summary = run_synthetics(config, target, read_only, suite=suite_dir, keyword=keyword,
                                            fail_on=fail_on, dry_run=dry_run, err=as_json)
@@ -214,6 +219,19 @@ def check(
     if as_json:  # the human output went to stderr, so stdout is only the machine summary
         typer.echo(json.dumps(summary or {}, indent=2))
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A run keeps nearly everything it makes (evidence, results) until its summary is written, so the
+    collector's default pace (a pass every 700 new objects, a full one over the growing heap every
+    ~70,000) found little to free and cost ~0.4 s of a sweep; 14 times fewer passes, same memory."""
+    saved = gc.get_threshold()
+    gc.set_threshold(10_000, *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 def _contract_options(max_examples: int | None, workers: int | None, seed: int | None, budget_s: float | None,
