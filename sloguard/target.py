@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from sloguard.auth import AuthSettings, Discovery, LoginStyle, Session, SyncSession, TokenProvider, resolve_login
-from sloguard.auth.transport import tls_context
 from sloguard.catalog import Catalog, build_catalog
 from sloguard.config import Config, load_config
 from sloguard.errors import UsageError
 from sloguard.http import Client
 from sloguard.results import Exchange
 from sloguard.spec import FetchRecord, SpecError, load_spec
+from sloguard.tls import client_tls
 
 
 def open_config(config_path: str | Path | None, *, target: str | None = None) -> Config:
@@ -225,7 +225,7 @@ class Target:
     def auth_http(self, **event_hooks: Any) -> httpx.AsyncClient:
         """The HTTP client the OAuth client uses (httpx: one request per grant, not the hot path)."""
         target = self.config.target
-        return httpx.AsyncClient(verify=tls_context(target.verify_tls), timeout=target.timeout_s,
+        return httpx.AsyncClient(verify=client_tls(target.verify_tls), timeout=target.timeout_s,
                                  headers=target.headers, event_hooks=dict(event_hooks))
 
     def token_provider(self, http: httpx.AsyncClient | None = None, *,

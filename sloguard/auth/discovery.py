@@ -13,9 +13,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from sloguard.tls import client_tls
+
 from ._protocol import is_http_url
 from .errors import AuthConfigError, DiscoveryError, TokenError
-from .transport import Flow, HttpAnswer, HttpCall, drive_async, httpx_async_sender, tls_context
+from .transport import Flow, HttpAnswer, HttpCall, drive_async, httpx_async_sender
 
 RFC8414_PATH = "/.well-known/oauth-authorization-server"
 OIDC_PATH = "/.well-known/openid-configuration"
@@ -94,7 +96,7 @@ class Discovery:
     ) -> Discovery:
         """Fetch RFC 8414 metadata, falling back to OIDC discovery; errors are one clear line."""
         if http is None:
-            async with httpx.AsyncClient(verify=tls_context(verify_tls), timeout=timeout_s) as own:
+            async with httpx.AsyncClient(verify=client_tls(verify_tls), timeout=timeout_s) as own:
                 return await drive_async(discovery_flow(issuer, url), httpx_async_sender(own, timeout_s=timeout_s))
         return await drive_async(discovery_flow(issuer, url), httpx_async_sender(http, timeout_s=timeout_s))
 

@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from sloguard.tls import client_tls
+
 from ._protocol import answer_error, one_line
 from .answers import read_token
 from .discovery import Discovery, discovery_flow
@@ -26,7 +28,7 @@ from .errors import AuthConfigError, DiscoveryError, TokenError
 from .settings import GRANTS, AuthSettings, Grant
 from .styles import OAuthClient
 from .tokens import AuthorizationCode, Token
-from .transport import HttpAnswer, HttpCall, drive_async, httpx_async_sender, tls_context
+from .transport import HttpAnswer, HttpCall, drive_async, httpx_async_sender
 from .verify import JWTVerifier
 from .walker import LoginRequest, call_hook, load_hook, walk
 
@@ -56,7 +58,7 @@ class TokenProvider:
     ) -> None:
         self.settings = settings
         self._own_http = http is None
-        self.http = http or httpx.AsyncClient(verify=tls_context(settings.verify_tls), timeout=settings.timeout_s)
+        self.http = http or httpx.AsyncClient(verify=client_tls(settings.verify_tls), timeout=settings.timeout_s)
         self._send = httpx_async_sender(self.http, timeout_s=settings.timeout_s)
         self.refresh_margin_s = refresh_margin_s
         self.refresh_fraction = refresh_fraction
@@ -276,7 +278,7 @@ class TokenProvider:
             hook = load_hook(s.pkce_login, s.config_dir)
             return await call_hook(hook, LoginRequest(authorize_url, redirect_uri, username, password, s.verify_tls,
                                                       s.timeout_s))
-        async with httpx.AsyncClient(verify=tls_context(s.verify_tls), timeout=s.timeout_s, headers=self.http.headers,
+        async with httpx.AsyncClient(verify=client_tls(s.verify_tls), timeout=s.timeout_s, headers=self.http.headers,
                                      event_hooks=self.http.event_hooks) as browser:  # its own cookie jar
             end = await walk(authorize_url, redirect_uri, username=username, password=password, http=browser,
                              also_stop=also_stop)

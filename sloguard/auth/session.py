@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from sloguard.redact import redact_text, register_secret
+from sloguard.tls import client_tls
 
 from .discovery import Discovery, discovery_flow
 from .errors import AuthError, DiscoveryError, LoginFailed, TokenError
@@ -34,7 +35,6 @@ from .transport import (
     httpx_async_sender,
     httpx_sync_sender,
     requests_sender,
-    tls_context,
 )
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class Session(_SessionState):
     ) -> None:
         self._own_http = http is None and send is None
         self.http = http if http is not None or send is not None else httpx.AsyncClient(
-            verify=tls_context(verify_tls), timeout=timeout_s)
+            verify=client_tls(verify_tls), timeout=timeout_s)
         self._send = send or httpx_async_sender(self.http, timeout_s=timeout_s)  # type: ignore[arg-type]
         self._policy = _Policy(style, refresh_margin_s, refresh_fraction, retry_failed_after_s, clock)
         self._lock = asyncio.Lock()
@@ -241,7 +241,7 @@ class SyncSession(_SessionState):
         self._own: httpx.Client | None = None
         if send is None:
             if client is None:
-                self._own = client = httpx.Client(verify=tls_context(verify_tls), timeout=timeout_s)
+                self._own = client = httpx.Client(verify=client_tls(verify_tls), timeout=timeout_s)
             if isinstance(client, httpx.Client):
                 send = httpx_sync_sender(client, timeout_s=timeout_s)
             else:

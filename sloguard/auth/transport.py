@@ -9,8 +9,6 @@ Locust's statistics) — each driver below is a few lines.
 
 from __future__ import annotations
 
-import functools
-import ssl
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -23,13 +21,6 @@ from sloguard.redact import redact_text
 from .errors import TokenError
 
 T = TypeVar("T")
-
-
-@functools.lru_cache(maxsize=4)
-def tls_context(verify: bool) -> ssl.SSLContext:
-    """The TLS settings every httpx client of a process shares: building them loads the CA bundle
-    (~20 ms), and an OAuth check opens a client of its own per browser-like login."""
-    return httpx.create_ssl_context(verify=verify)
 
 
 @dataclass(frozen=True, repr=False)

@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import jwt
 
+from sloguard.tls import client_tls
+
 from ._protocol import one_line, status_error, transport_reason
 from .errors import AuthConfigError, TokenError, TokenInvalid
-from .transport import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class JWTVerifier:
         self.issuer = issuer
         self.audience = audience
         self._own_http = http is None
-        self.http = http or httpx.AsyncClient(verify=tls_context(verify_tls), timeout=timeout_s)
+        self.http = http or httpx.AsyncClient(verify=client_tls(verify_tls), timeout=timeout_s)
         self.timeout_s = timeout_s
         self.algorithms = algorithms
         self.leeway_s = leeway_s

@@ -17,6 +17,7 @@ import yaml
 
 from sloguard.errors import UsageError
 from sloguard.redact import redact_source_url
+from sloguard.tls import client_tls
 
 _MB = 1024 * 1024
 MAX_SPEC_BYTES = 200 * _MB
@@ -114,7 +115,7 @@ class Fetcher:
     def _read_url(self, url: str) -> tuple[bytes, str]:
         shown = display_source(url)
         if self._client is None:
-            self._client = httpx.Client(headers=dict(self.headers or {}), verify=self.verify,
+            self._client = httpx.Client(headers=dict(self.headers or {}), verify=client_tls(self.verify),
                                         timeout=self.timeout, follow_redirects=True)
         started = time.perf_counter()
         status: int | None = None
