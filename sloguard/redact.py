@@ -14,6 +14,7 @@ so the regex engine can skip ahead, and key/value pairs are found by one scan ov
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -134,6 +135,7 @@ def clear_secrets() -> None:
         _secrets_re, _stale = None, False
 
 
+@functools.lru_cache(maxsize=4096)  # the same few hundred header and field names, over and over
 def is_sensitive_key(name: str) -> bool:
     """True for header or field names whose value is a credential (case-insensitive)."""
     key = name.strip().lower()
@@ -352,6 +354,9 @@ def _scheme_kept(value: str) -> str:
     return f"{found[1]} {MASK}" if found else MASK
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})  # nothing to mask in them (a record's latencies)
+
+
 def redact(value: Any) -> Any:
     """Redact any JSON-like value: dicts (by key and by content), lists, tuples, strings, bytes.
 
@@ -371,12 +376,12 @@ def redact(value: Any) -> Any:
                 else:
                     out[k] = MASK
             else:
-                out[k] = redact(v)
+                out[k] = v if type(v) in _PLAIN else redact(v)
         return out
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [v if type(v) in _PLAIN else redact(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(redact(v) for v in value)
+        return tuple(v if type(v) in _PLAIN else redact(v) for v in value)
     if isinstance(value, bytes | bytearray):
         try:
             return redact_text(bytes(value).decode("utf-8")).encode("utf-8")
