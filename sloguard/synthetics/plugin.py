@@ -34,7 +34,12 @@ PRESET_SESSION: SyntheticSession | None = None
 
 
 class SyntheticState:
-    """Per-pytest-run state: the session (config, catalog, plan) and, once run, the outcome."""
+    """Per-pytest-run state: the session (config, catalog, plan) and, once run, the outcome.
+
+    The checks run on a thread of their own from the end of collection (`start`), so pytest reports
+    each item as soon as its own check is over instead of after the whole sweep; without `start`
+    (another plugin's collection, an item run directly) the first item to ask runs them all.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self.pytest_config = config
@@ -44,9 +49,13 @@ class SyntheticState:
         self.results: list[CheckResult] = []  # the outcome's probes as results
         self.allure: AllureStream | None = None
         self._done: dict[str, CheckResult] = {}  # results of the checks whose task is over
+        self._over: dict[str, Probe] = {}  # and their probes, for the items waiting on them
         self.current_item: pytest.Item | None = None
         self.team_results: list[CheckResult] = []  # a team's own tests in the suite folder, as results
         self._lock = threading.Lock()
+        self._progress = threading.Condition()
+        self._engine: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     @property
     def session(self) -> SyntheticSession:
@@ -71,18 +80,64 @@ class SyntheticState:
         with self._lock:
             if self.outcome is None:
                 self.allure = self._open_allure()
-                on_done = self._written if self.allure is not None else None
-                self.outcome = self.session.run(self.selected, on_done)
-                self.results = report.check_results(self.outcome, self._done)
+                try:
+                    outcome = self.session.run(self.selected, self._finished)
+                finally:
+                    with self._progress:
+                        self._progress.notify_all()
+                self.results = report.check_results(outcome, self._done)
                 if self.allure is not None:
                     self.allure.write(r for r in self.results if r.check_id not in self._done)
+                with self._progress:
+                    self.outcome = outcome
+                    self._progress.notify_all()
             return self.outcome
 
-    def _written(self, probes: list[Probe]) -> None:
-        """A task's checks are final when it ends: their Allure files are written (on the stream's
-        thread) while the other checks still wait for their answers."""
+    def start(self) -> None:
+        """Run the checks on a thread from now on; items then wait for their own check only."""
+        if self._engine is None and self.outcome is None:
+            self._engine = threading.Thread(target=self._run_engine, name="sloguard-checks", daemon=True)
+            self._engine.start()
+
+    def _run_engine(self) -> None:
+        try:
+            self.run()
+        except BaseException as exc:  # handed to the items waiting, in the thread pytest reports from
+            with self._progress:
+                self._failure = exc
+                self._progress.notify_all()
+
+    def probe_of(self, spec_id: str) -> Probe | None:
+        """The check's probe once it is final: as soon as its task is over when the checks run on
+        their thread, else after running them all here."""
+        if self._engine is None:
+            return self.run().probes.get(spec_id)
+        with self._progress:
+            while spec_id not in self._over and self.outcome is None and self._failure is None:
+                self._progress.wait()
+            if spec_id in self._over:
+                return self._over[spec_id]
+            if self._failure is not None:
+                raise self._failure
+            assert self.outcome is not None
+            return self.outcome.probes.get(spec_id)
+
+    def wait(self) -> RunOutcome | None:
+        """The outcome, once the checks' thread is over (None if they never ran)."""
+        if self._engine is not None:
+            self._engine.join()
+            if self._failure is not None:
+                raise self._failure
+        return self.outcome
+
+    def _finished(self, probes: list[Probe]) -> None:
+        """A task's checks are final when it ends: their items can report, and their Allure files are
+        written (on the stream's thread) while the other checks still wait for their answers."""
         batch = [report.to_result(p.spec, p) for p in probes]
-        self._done.update((r.check_id, r) for r in batch)
+        with self._progress:
+            self._done.update((r.check_id, r) for r in batch)
+            self._over.update((p.spec.id, p) for p in probes)
+            self._progress.notify_all()
         if self.allure is not None:
             self.allure.write(batch)
 
@@ -143,6 +198,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         if isinstance(handle, CheckHandle):
             selected.add(handle.spec.id)
     state.selected = selected
+    option = session.config.option
+    if selected and not (option.collectonly or getattr(option, "setuponly", False)
+                         or getattr(option, "setupplan", False)):
+        state.start()  # nothing is sent for --collect-only or --setup-plan
 
 
 class CheckHandle:
@@ -156,8 +215,8 @@ class CheckHandle:
 
     @property
     def probe(self) -> Probe | None:
-        """The check's run (the first call runs every selected check, concurrently)."""
-        return self._state.run().probes.get(self.spec.id)
+        """The check's run, once it is over (the selected checks all run at once, concurrently)."""
+        return self._state.probe_of(self.spec.id)
 
     def verify(self) -> None:
         """Report the check to Allure, then pass, skip, or fail with its severity."""
@@ -266,7 +325,9 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[STATE_KEY]
-    if state.outcome is None or state._session is None:
+    if exitstatus == pytest.ExitCode.INTERRUPTED and state.outcome is None:
+        return  # Ctrl-C while the checks ran: no summary of half a run (their thread ends with the process)
+    if state.wait() is None or state._session is None or state.outcome is None:
         return
     later = [*report.drift_results(state.session, state.outcome), *_one_per_test(state.team_results)]
     summary = report.write_summary(state.session, state.outcome, [*state.results, *later])

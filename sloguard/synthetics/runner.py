@@ -33,7 +33,8 @@ class RunOutcome:
 async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | None = None,
                    on_done: Callable[[list[Probe]], None] | None = None) -> RunOutcome:
     """Run the selected checks; ``on_done`` is given each task's selected probes as soon as that task
-    is over (their verdicts are final then), so results can be written while the others run."""
+    is over (their verdicts are final then), so results can be reported while the others run. The
+    rest (skipped, not run, the reachability check, a login nobody selected) are in the outcome only."""
     started_at, t0 = time.time(), time.perf_counter()
     catalog = target.catalog
     ctx = RunContext.create(target)
@@ -45,6 +46,7 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
         up = await reachable(ctx, specs[PREFLIGHT_ID])
         ctx.probes[PREFLIGHT_ID].finished = time.time()
         wanted = set(specs) if selected is None else set(selected)
+        chosen = frozenset(wanted)  # what on_done reports (the login joins below only to be run)
         if LOGIN_ID in specs and LOGIN_ID not in wanted and _needs_login(wanted, specs, catalog):
             # The checks that need a token skip when the login fails; the login check must then run
             # and report it, or `-k slack` with the identity provider down would come out green.
@@ -58,7 +60,7 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
             for ids, run in plan.quiet:
                 if ids & wanted:
                     await _guarded(ctx, run, ids, specs)
-            done = (lambda ids: on_done([ctx.probes[i] for i in ids & wanted if i in ctx.probes])) \
+            done = (lambda ids: on_done([ctx.probes[i] for i in ids & chosen if i in ctx.probes])) \
                 if on_done is not None else None
             await asyncio.gather(*(_guarded(ctx, run, ids, specs, done=done)
                                    for ids, run in plan.tasks if ids & wanted))
