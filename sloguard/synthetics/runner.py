@@ -33,8 +33,9 @@ class RunOutcome:
 async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | None = None,
                    on_done: Callable[[list[Probe]], None] | None = None) -> RunOutcome:
     """Run the selected checks; ``on_done`` is given each task's selected probes as soon as that task
-    is over (their verdicts are final then), so results can be reported while the others run. The
-    rest (skipped, not run, the reachability check, a login nobody selected) are in the outcome only."""
+    is over (their verdicts are final then), so results can be reported while the others run; the
+    reachability check and the checks the plan skips come first, before any task. The rest (not
+    run, skipped because the target is down, a login nobody selected) are in the outcome only."""
     started_at, t0 = time.time(), time.perf_counter()
     catalog = target.catalog
     ctx = RunContext.create(target)
@@ -51,6 +52,14 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
             # The checks that need a token skip when the login fails; the login check must then run
             # and report it, or `-k slack` with the identity provider down would come out green.
             wanted.add(LOGIN_ID)
+        done = (lambda ids: on_done([ctx.probes[i] for i in ids & chosen if i in ctx.probes])) \
+            if on_done is not None else None
+        if on_done is not None:
+            # Final already: the reachability check (always reported) and the checks the plan skips.
+            planned_skips = [ctx.probe(specs[i]) for i in chosen if i in specs and specs[i].skip is not None]
+            for probe in planned_skips:
+                probe.skip(probe.spec.skip or "skipped")
+            on_done([ctx.probes[PREFLIGHT_ID], *planned_skips])
         for spec_id in wanted:  # the list calls that will run: reads by id wait for their ids
             spec = specs.get(spec_id)
             entry = catalog.get(spec.operation_id) if catalog and spec and spec.operation_id else None
@@ -59,9 +68,7 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
         if up:
             for ids, run in plan.quiet:
                 if ids & wanted:
-                    await _guarded(ctx, run, ids, specs)
-            done = (lambda ids: on_done([ctx.probes[i] for i in ids & chosen if i in ctx.probes])) \
-                if on_done is not None else None
+                    await _guarded(ctx, run, ids, specs, done=done)
             await asyncio.gather(*(_guarded(ctx, run, ids, specs, done=done)
                                    for ids, run in plan.tasks if ids & wanted))
         for spec_id in wanted:
