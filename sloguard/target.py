@@ -158,16 +158,19 @@ class Target:
         on_target = location.kind == "url" and urlsplit(location.url or "").netloc == urlsplit(
             config.target.base_url).netloc
         unreachable = None
-        if on_target:
-            unreachable = reachability(config.target.base_url, verify=config.target.verify_tls,
-                                       timeout_s=config.target.timeout_s)
         catalog = None
         fetched: list[Exchange] = []
-        if unreachable is None:
-            try:
-                catalog = load_catalog(config, fetched)
-            except SpecError as exc:
+        try:
+            catalog = load_catalog(config, fetched)
+        except SpecError as exc:
+            # A description on the target that nothing serves: the target is down (a finding). Asked
+            # only now, so a healthy run sends one request, not two, before its checks.
+            if on_target:
+                unreachable = exc.unreachable or reachability(
+                    config.target.base_url, verify=config.target.verify_tls, timeout_s=config.target.timeout_s)
+            if unreachable is None:
                 raise UsageError(str(exc)) from None
+        if catalog is not None:
             where = location.url or str(location.path)
             if not catalog.all_entries:
                 raise UsageError(f"the OpenAPI description at {where} declares no operations (its paths are "

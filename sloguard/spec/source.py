@@ -26,7 +26,14 @@ _SUPPORTED = "Swagger 2.0, OpenAPI 3.0 and 3.1"
 
 
 class SpecError(UsageError):
-    """The OpenAPI description cannot be read; the message names the source, the problem and the fix."""
+    """The OpenAPI description cannot be read; the message names the source, the problem and the fix.
+
+    ``unreachable`` says why, when no connection could be made to its URL at all (refused, unknown
+    host): for a description served by the target, that is the target being down."""
+
+    def __init__(self, message: str, *, unreachable: str | None = None) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class _YamlLoader(yaml.CSafeLoader):
@@ -149,10 +156,10 @@ class Fetcher:
                 f"{shown}: no answer within {self.timeout:g} s; check that the server is up or raise "
                 "the timeout"
             ) from None
-        except httpx.ConnectError:
+        except httpx.ConnectError as exc:
             raise SpecError(
                 f"{shown}: cannot connect (connection refused or host unknown); check the URL and that the "
-                "server is running"
+                "server is running", unreachable=f"cannot connect ({exc})"
             ) from None
         except httpx.HTTPError as exc:
             raise SpecError(f"{shown}: fetching failed ({type(exc).__name__}); check the URL") from None
