@@ -136,3 +136,25 @@ def test_with_plugins_that_hook_each_phase_every_item_takes_the_full_protocol(pl
     assert setups and all(r["duration"] > 0 for r in setups)
     failed = {r["nodeid"].split("[", 1)[1] for r in reports if r["when"] == "call" and r["outcome"] == "failed"}
     assert BREACH in failed
+
+
+def test_collect_only_sends_nothing_but_the_description_fetch(platform, tmp_path: Path) -> None:
+    """The checks start on their thread at the end of collection, except for `--collect-only`."""
+    import httpx
+
+    from tests.synthetics.test_safe_defaults import RecordingAPI
+
+    api = RecordingAPI(httpx.get(f"{platform.base_url}/api/v1/openapi.json", timeout=30).json())
+    try:
+        (tmp_path / "sloguard.yaml").write_text(f"target:\n  base_url: {api.base_url}\n  environment: staging\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", str(REPO / "synthetics"), "--sloguard-config",
+             str(tmp_path / "sloguard.yaml"), "--collect-only", "-q", "-p", "no:cacheprovider"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    finally:
+        api.stop()
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "test_endpoint[" in done.stdout
+    assert [(m, p) for m, p, _, _ in api.seen] == [("GET", "/api/v1/openapi.json")]
+    assert not (tmp_path / "reports" / "summary.json").exists()
