@@ -80,11 +80,7 @@ class SyntheticState:
         with self._lock:
             if self.outcome is None:
                 self.allure = self._open_allure()
-                try:
-                    outcome = self.session.run(self.selected, self._finished)
-                finally:
-                    with self._progress:
-                        self._progress.notify_all()
+                outcome = self.session.run(self.selected, self._finished)
                 self.results = report.check_results(outcome, self._done)
                 if self.allure is not None:
                     self.allure.write(r for r in self.results if r.check_id not in self._done)
@@ -326,10 +322,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash[STATE_KEY]
     if exitstatus == pytest.ExitCode.INTERRUPTED and state.outcome is None:
         return  # Ctrl-C while the checks ran: no summary of half a run (their thread ends with the process)
-    if state.wait() is None or state._session is None or state.outcome is None:
+    outcome = state.wait()
+    if outcome is None or state._session is None:
         return
-    later = [*report.drift_results(state.session, state.outcome), *_one_per_test(state.team_results)]
-    summary = report.write_summary(state.session, state.outcome, [*state.results, *later])
+    later = [*report.drift_results(state.session, outcome), *_one_per_test(state.team_results)]
+    summary = report.write_summary(state.session, outcome, [*state.results, *later])
     if state.allure is not None:
         state.allure.write(later)
         state.allure.close()

@@ -1,4 +1,5 @@
-"""One synthetic run's inputs: the target and its plan; and what it leaves: summary.json.
+"""One synthetic run's inputs, the target and its plan, and the run of its checks (`report`
+turns what the run leaves into results and summary.json).
 
 Shared by the pytest plugin and `sloguard check synthetics` / `sloguard catalog`, so the command
 line and pytest can never plan or judge differently.
@@ -10,19 +11,17 @@ import asyncio
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sloguard.catalog import Catalog
 from sloguard.config import Config
 from sloguard.severity import Severity
 from sloguard.target import Target, open_config
 
-from . import report
 from .plan import Plan, build_plan
 from .runner import RunOutcome, run_plan
 
 if TYPE_CHECKING:
-    from sloguard.results import CheckResult
     from sloguard.summary import RunSummary
 
     from .probe import Probe
@@ -67,11 +66,6 @@ class SyntheticSession:
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
                 loop.close()
-
-    def write_summary(self, outcome: RunOutcome, extra: list[CheckResult] | None = None) -> dict[str, Any]:
-        """summary.json and results.jsonl of the run's checks, the description's drift and ``extra``."""
-        results = [*report.check_results(outcome), *report.drift_results(self, outcome), *(extra or ())]
-        return report.write_summary(self, outcome, results)
 
 
 def open_session(
