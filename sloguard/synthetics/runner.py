@@ -52,14 +52,19 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
             # The checks that need a token skip when the login fails; the login check must then run
             # and report it, or `-k slack` with the identity provider down would come out green.
             wanted.add(LOGIN_ID)
-        done = (lambda ids: on_done([ctx.probes[i] for i in ids & chosen if i in ctx.probes])) \
-            if on_done is not None else None
+        planned_skips = [ctx.probe(specs[i]) for i in wanted if i in specs and specs[i].skip is not None]
+        for probe in planned_skips:
+            probe.skip(str(probe.spec.skip))
+        done: Callable[[frozenset[str]], None] | None = None
         if on_done is not None:
+            notify = on_done
+
+            def task_over(ids: frozenset[str]) -> None:
+                notify([ctx.probes[i] for i in ids & chosen if i in ctx.probes])
+
+            done = task_over
             # Final already: the reachability check (always reported) and the checks the plan skips.
-            planned_skips = [ctx.probe(specs[i]) for i in chosen if i in specs and specs[i].skip is not None]
-            for probe in planned_skips:
-                probe.skip(probe.spec.skip or "skipped")
-            on_done([ctx.probes[PREFLIGHT_ID], *planned_skips])
+            notify([ctx.probes[PREFLIGHT_ID], *(p for p in planned_skips if p.spec.id in chosen)])
         for spec_id in wanted:  # the list calls that will run: reads by id wait for their ids
             spec = specs.get(spec_id)
             entry = catalog.get(spec.operation_id) if catalog and spec and spec.operation_id else None
@@ -75,11 +80,11 @@ async def run_plan(target: Target, plan: Plan, *, selected: Collection[str] | No
             spec = specs.get(spec_id)
             if spec is None:
                 continue
+            if spec.skip is not None:
+                continue  # skipped by the plan, above: that reason stands even when the target is down
             ran = spec_id in ctx.probes
             probe = ctx.probe(spec)
-            if spec.skip is not None:
-                probe.skip(spec.skip)
-            elif not up and spec_id != PREFLIGHT_ID:
+            if not up and spec_id != PREFLIGHT_ID:
                 probe.skip("target unreachable")
             elif not ran:
                 probe.skip("not run")

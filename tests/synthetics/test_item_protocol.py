@@ -68,9 +68,9 @@ def _suite(tmp_path: Path) -> Path:
 def _run(tmp_path: Path, suite: Path, base_url: str, *extra: str,
          autoload: bool = False) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
     """``autoload=False`` is how `sloguard check` runs the suite (only the plugins it needs)."""
-    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "" if autoload else "1"}
-    if autoload:
-        env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    if not autoload:
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", str(suite), "--target", base_url, "-k", "slack and messages",
          "--alluredir", str(tmp_path / "allure"), "--sloguard-reports", str(tmp_path / "reports"),
